@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "affhost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "affhost", targets: ["affhost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "AffiliateCore",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AffiliateConfig",
+            dependencies: ["AffiliateCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "AffiliateStoreSQLite",
+            dependencies: ["AffiliateCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "ProviderFirstPromoter",
+            dependencies: ["AffiliateCore"]
+        ),
+        .target(
+            name: "ProviderVantio",
+            dependencies: ["AffiliateCore"]
+        ),
+        .target(
+            name: "AffiliateServer",
+            dependencies: [
+                "AffiliateCore",
+                "AffiliateConfig",
+                "AffiliateStoreSQLite",
+                "AffiliateStorePostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "affhost",
+            dependencies: [
+                "AffiliateServer",
+                "AffiliateConfig",
+                "ProviderFirstPromoter",
+                "ProviderVantio",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "AffiliateStorePostgres",
+            dependencies: ["AffiliateCore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(name: "AffiliateCoreTests", dependencies: ["AffiliateCore"]),
+        .testTarget(name: "AffiliateConfigTests", dependencies: ["AffiliateConfig"]),
+        .testTarget(
+            name: "AffiliateStoreTests",
+            dependencies: ["AffiliateStoreSQLite", "AffiliateStorePostgres"]
+        ),
+        .testTarget(
+            name: "AffhostEndToEndTests",
+            dependencies: [
+                "affhost",
+                "AffiliateServer",
+                "AffiliateConfig",
+                "AffiliateStoreSQLite",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

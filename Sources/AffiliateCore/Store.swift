@@ -1,0 +1,119 @@
+/// Everything the engine asks of persistent storage.
+///
+/// Writes go through ``commit(_:)`` as one atomic ``WriteBatch`` guarded by record versions
+/// (compare-and-set) rather than through long-lived transactions: the same contract holds for an
+/// embedded SQLite file and for several instances sharing PostgreSQL, and it lets a store group
+/// concurrent commits into one durable transaction.
+public protocol Store: Sendable {
+    /// A short description for status output (`sqlite:data/affhost.sqlite`), never a password.
+    var description: String { get }
+
+    func record(tenant: String, resource: String, id: String) async throws -> Record?
+    /// The live record holding a unique value, if any.
+    func record(claimedBy claim: ClaimKey) async throws -> Record?
+    func records(matching query: RecordQuery) async throws -> RecordPage
+
+    /// Applies the batch atomically and durably, or throws ``StoreConflict`` and applies nothing.
+    func commit(_ batch: WriteBatch) async throws
+
+    /// A number strictly greater than every number this sequence gave before, and at least
+    /// `atLeast`: ids unique across instances without reading the table.
+    func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64
+
+    /// Inserts the seed's records and claims that are not stored yet (existing ids are left
+    /// untouched) and raises its sequences, in one transaction. Returns how many records it added.
+    func seed(_ data: SeedData, tenant: String) async throws -> Int
+
+    func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry?
+
+    /// The audit trail of one record, oldest first.
+    func auditTrail(tenant: String, resource: String, recordID: String) async throws -> [AuditEvent]
+
+    /// How many records of a resource use each status word (to refuse vocabularies that would
+    /// orphan stored records).
+    func statusCounts(tenant: String, resource: String) async throws -> [String: Int]
+
+    func close() async throws
+}
+
+public struct ClaimKey: Sendable, Hashable {
+    public var tenant: String
+    public var resource: String
+    public var name: String
+    public var value: String
+    public init(tenant: String, resource: String, name: String, value: String) {
+        self.tenant = tenant
+        self.resource = resource
+        self.name = name
+        self.value = value
+    }
+}
+
+public struct RecordQuery: Sendable, Hashable {
+    public var tenant: String
+    public var resource: String
+    /// Every tag must match (AND).
+    public var tags: [Tag]
+    public var status: String?
+    public var offset: Int
+    /// `nil`: every matching record.
+    public var limit: Int?
+    /// Whether to count all matches (costs a second query; only some dialects need it).
+    public var countTotal: Bool
+
+    public init(
+        tenant: String, resource: String, tags: [Tag] = [], status: String? = nil, offset: Int = 0,
+        limit: Int? = nil, countTotal: Bool = false
+    ) {
+        self.tenant = tenant
+        self.resource = resource
+        self.tags = tags
+        self.status = status
+        self.offset = offset
+        self.limit = limit
+        self.countTotal = countTotal
+    }
+}
+
+public struct RecordPage: Sendable, Hashable {
+    public var records: [Record]
+    /// Set when the query asked for it.
+    public var total: Int?
+    public init(records: [Record], total: Int? = nil) {
+        self.records = records
+        self.total = total
+    }
+}
+
+/// One atomic write: records with their expected versions, unique claims, audit events and
+/// idempotency keys. The store applies all of it or none of it.
+public struct WriteBatch: Sendable, Hashable {
+    /// Each record's `version` is the version the writer read (0: must not exist yet).
+    public var records: [Record] = []
+    public var claims: [UniqueClaim] = []
+    public var releases: [ClaimKey] = []
+    public var audit: [AuditEvent] = []
+    /// Inserted; an existing unexpired entry for the same key is a conflict.
+    public var idempotency: [IdempotencyEntry] = []
+
+    public init() {}
+    public var isEmpty: Bool {
+        records.isEmpty && claims.isEmpty && releases.isEmpty && audit.isEmpty && idempotency.isEmpty
+    }
+}
+
+/// Why a batch was refused; nothing of it was applied.
+public enum StoreConflict: Error, Sendable, Hashable {
+    /// Another writer changed (or created) the record since it was read.
+    case version(resource: String, id: String)
+    /// The unique value is held by another record.
+    case claim(ClaimKey)
+    /// The idempotency key is already remembered.
+    case idempotency(scope: String, key: String)
+}
+
+/// The store could not do its job (unreachable, disk full, schema newer than this binary).
+public struct StoreFailure: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

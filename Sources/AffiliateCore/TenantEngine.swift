@@ -1,0 +1,191 @@
+/// The engine as one request of one tenant sees it.
+///
+/// Every method is scoped to ``tenant``: a dialect cannot name another tenant's records, so
+/// isolation does not depend on each handler remembering a `WHERE tenant = ?`.
+public struct TenantEngine: Sendable {
+    public let tenant: TenantConfig
+    public let store: any Store
+    /// Who is acting, for the audit trail.
+    public let origin: ChangeOrigin
+    /// How many times a transaction body is re-run after losing a compare-and-set race.
+    public static let maximumAttempts = 8
+
+    public init(tenant: TenantConfig, store: any Store, origin: ChangeOrigin) {
+        self.tenant = tenant
+        self.store = store
+        self.origin = origin
+    }
+
+    /// The tenant's policy for a status-bearing resource. Providers only ask for resources they
+    /// declared, and the config module fills every declared one.
+    public func policy(for resource: String) -> StatusPolicy {
+        guard let policy = tenant.statusPolicies[resource] else {
+            preconditionFailure("resource \(resource) has no status policy in tenant \(tenant.id)")
+        }
+        return policy
+    }
+
+    public func find(_ resource: String, id: String) async throws(EngineError) -> Record? {
+        try await storeCall { try await store.record(tenant: tenant.id, resource: resource, id: id) }
+    }
+
+    /// The record, or ``EngineError/notFound(resource:)``.
+    public func get(_ resource: String, id: String) async throws(EngineError) -> Record {
+        guard let record = try await find(resource, id: id) else { throw .notFound(resource: resource) }
+        return record
+    }
+
+    /// The live record holding a unique value (`email`, `cust_id`, ...).
+    public func find(_ resource: String, claim name: String, value: String) async throws(EngineError) -> Record? {
+        let key = ClaimKey(tenant: tenant.id, resource: resource, name: name, value: value)
+        return try await storeCall { try await store.record(claimedBy: key) }
+    }
+
+    public func list(
+        _ resource: String, tags: [Tag] = [], status: String? = nil, offset: Int = 0, limit: Int? = nil,
+        countTotal: Bool = false
+    ) async throws(EngineError) -> RecordPage {
+        let query = RecordQuery(
+            tenant: tenant.id, resource: resource, tags: tags, status: status, offset: offset, limit: limit,
+            countTotal: countTotal
+        )
+        return try await storeCall { try await store.records(matching: query) }
+    }
+
+    public func nextID(sequence: String, atLeast: Int64 = 1) async throws(EngineError) -> Int64 {
+        try await storeCall { try await store.nextSequenceValue(tenant: tenant.id, sequence: sequence, atLeast: atLeast) }
+    }
+
+    public func idempotencyEntry(scope: String, key: String) async throws(EngineError) -> IdempotencyEntry? {
+        try await storeCall { try await store.idempotencyEntry(tenant: tenant.id, scope: scope, key: key) }
+    }
+
+    public func auditTrail(_ resource: String, id: String) async throws(EngineError) -> [AuditEvent] {
+        try await storeCall { try await store.auditTrail(tenant: tenant.id, resource: resource, recordID: id) }
+    }
+
+    /// Runs `body` as one optimistic transaction: it reads through this engine, stages writes
+    /// on the ``Transaction``, and the staged batch commits atomically only if no record it
+    /// writes changed since it was read. On a lost race the body runs again on fresh data, so
+    /// checks such as "is this email taken" are re-made, never skipped.
+    public func transaction<T: Sendable>(
+        _ body: (inout Transaction) async throws -> T
+    ) async throws -> T {
+        var lastConflict: StoreConflict?
+        for _ in 0..<Self.maximumAttempts {
+            var transaction = Transaction(engine: self, now: .now())
+            let result = try await body(&transaction)
+            if transaction.batch.isEmpty { return result }
+            do {
+                try await store.commit(transaction.batch)
+                return result
+            } catch let conflict as StoreConflict {
+                lastConflict = conflict
+                continue
+            } catch let error as EngineError {
+                throw error
+            } catch {
+                throw EngineError.unavailable(reason: String(describing: error))
+            }
+        }
+        switch lastConflict {
+        case .claim(let key)?: throw EngineError.alreadyTaken(resource: key.resource, field: key.name, value: key.value)
+        case .idempotency(_, let key)?: throw EngineError.idempotencyConflict(key: key)
+        default: throw EngineError.contention
+        }
+    }
+
+    /// Turns store failures into ``EngineError/unavailable(reason:)`` so that dialects answer
+    /// them as 503 in their own shape.
+    func storeCall<T>(_ call: () async throws -> T) async throws(EngineError) -> T {
+        do {
+            return try await call()
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw .unavailable(reason: String(describing: error))
+        }
+    }
+}
+
+/// Who made a change: the API key's id (never the key) and the request id.
+public struct ChangeOrigin: Sendable, Hashable {
+    public let keyID: String
+    public let requestID: String
+    public init(keyID: String, requestID: String) {
+        self.keyID = keyID
+        self.requestID = requestID
+    }
+}
+
+/// The writes one transaction body stages, plus the status rules that go with them.
+public struct Transaction: Sendable {
+    public let engine: TenantEngine
+    /// One clock reading per attempt, so every timestamp a write sets agrees.
+    public let now: Timestamp
+    public private(set) var batch = WriteBatch()
+
+    init(engine: TenantEngine, now: Timestamp) {
+        self.engine = engine
+        self.now = now
+    }
+
+    public var tenant: TenantConfig { engine.tenant }
+
+    /// Stages a new record (it must not exist when the batch commits).
+    public mutating func insert(_ record: Record) {
+        var record = record
+        record.tenant = tenant.id
+        record.version = 0
+        batch.records.append(record)
+    }
+
+    /// Stages a changed record; it commits only if its stored version is still the one read.
+    public mutating func update(_ record: Record) {
+        precondition(record.version > 0, "update needs a record read from the store")
+        precondition(record.tenant == tenant.id, "records never cross tenants")
+        if let index = batch.records.firstIndex(where: { $0.resource == record.resource && $0.id == record.id }) {
+            batch.records[index] = record
+        } else {
+            batch.records.append(record)
+        }
+    }
+
+    /// Validates a move of `record` to `word` against the tenant's vocabulary and transitions,
+    /// sets it and stages the audit event. Returns `nil` (and changes nothing) when the record
+    /// already has that status. The caller stages the record itself with ``update(_:)`` or
+    /// ``insert(_:)`` after applying the dialect's side effects.
+    public mutating func setStatus(of record: inout Record, to word: String) throws(EngineError) -> StatusChange? {
+        let from = record.version == 0 ? nil : record.status
+        guard let change = try engine.policy(for: record.resource).move(resource: record.resource, from: from, to: word)
+        else { return nil }
+        record.status = word
+        batch.audit.append(
+            AuditEvent(
+                tenant: tenant.id, resource: record.resource, recordID: record.id, from: change.from, to: word,
+                at: now, keyID: engine.origin.keyID, requestID: engine.origin.requestID
+            )
+        )
+        return change
+    }
+
+    /// Stages a unique value for a record; the commit fails if another record holds it.
+    public mutating func claim(_ resource: String, name: String, value: String, for recordID: String) {
+        batch.claims.append(UniqueClaim(tenant: tenant.id, resource: resource, name: name, value: value, recordID: recordID))
+    }
+
+    /// Frees a unique value (a renamed or deleted record's).
+    public mutating func release(_ resource: String, name: String, value: String) {
+        batch.releases.append(ClaimKey(tenant: tenant.id, resource: resource, name: name, value: value))
+    }
+
+    /// Remembers an idempotency key with the record it created.
+    public mutating func remember(scope: String, key: String, payloadDigest: String, recordID: String, window seconds: Int64) {
+        batch.idempotency.append(
+            IdempotencyEntry(
+                tenant: tenant.id, scope: scope, key: key, payloadDigest: payloadDigest, recordID: recordID,
+                expiresAt: now.adding(seconds: seconds)
+            )
+        )
+    }
+}
