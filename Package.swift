@@ -33,7 +33,7 @@ let package = Package(
         ),
         .target(
             name: "AffiliateStoreSQLite",
-            dependencies: ["AffiliateCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AffiliateCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "ProviderFirstPromoter",

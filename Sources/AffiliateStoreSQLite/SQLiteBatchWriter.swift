@@ -1,0 +1,236 @@
+import AffiliateCore
+import GRDB
+
+/// Applies writes inside the writer connection's open transaction.
+///
+/// Each function either applies everything it was given or throws (a ``StoreConflict`` for a
+/// lost race); the caller's savepoint then undoes whatever it had applied. Statements are the
+/// connection's cached ones: a write parses no SQL after the first time.
+struct SQLiteBatchWriter {
+    let db: Database
+
+    func apply(_ batch: WriteBatch, now: Timestamp) throws {
+        for record in batch.records { try write(record) }
+        // Releases first, so that one batch can move a value from one record to another.
+        for key in batch.releases { try release(key) }
+        for claim in batch.claims { try self.claim(claim) }
+        for event in batch.audit { try append(event) }
+        for entry in batch.idempotency { try remember(entry, now: now) }
+    }
+
+    // MARK: Records
+
+    /// What the commit needs to know of a stored record to check and update it.
+    private struct Stored {
+        var rowID: Int64
+        var version: Int64
+        var status: String?
+        var sortKey: String
+        var tagsText: String
+    }
+
+    private func stored(tenant: String, resource: String, id: String) throws -> Stored? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT rowid, version, status, sort_key, tags FROM record WHERE tenant = ? AND resource = ? AND id = ?"
+        )
+        guard let row = try Row.fetchOne(statement, arguments: [tenant, resource, id]) else { return nil }
+        return Stored(rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4])
+    }
+
+    func write(_ record: Record) throws {
+        let existing = try stored(tenant: record.tenant, resource: record.resource, id: record.id)
+        let tagsText = SQLiteRecordCoding.encodeTags(record.tags)
+        if record.version == 0 {
+            guard existing == nil else { throw StoreConflict.version(resource: record.resource, id: record.id) }
+            try insert(record, tagsText: tagsText)
+            return
+        }
+        guard let existing, existing.version == record.version else {
+            throw StoreConflict.version(resource: record.resource, id: record.id)
+        }
+        try db.cachedStatement(
+            sql: "UPDATE record SET status = ?, sort_key = ?, version = ?, data = ?, tags = ? WHERE rowid = ?"
+        ).execute(arguments: [
+            record.status, record.sortKey, record.version + 1, SQLiteRecordCoding.encodeData(record.data), tagsText,
+            existing.rowID,
+        ])
+        if existing.status != record.status {
+            if let old = existing.status { try tally(record, .status, "", old, by: -1) }
+            if let new = record.status { try tally(record, .status, "", new, by: 1) }
+        }
+        // A status update, the common write, keeps its tags and sort key: the tag index and its
+        // tallies are left alone.
+        guard existing.tagsText != tagsText || existing.sortKey != record.sortKey else { return }
+        let oldTags = distinct(SQLiteRecordCoding.decodeTags(existing.tagsText) ?? [])
+        let newTags = distinct(record.tags)
+        let delete = try db.cachedStatement(
+            sql: """
+                DELETE FROM record_tag
+                WHERE tenant = ? AND resource = ? AND name = ? AND value = ? AND sort_key = ? AND record_id = ?
+                """
+        )
+        for tag in oldTags {
+            try delete.execute(arguments: [
+                record.tenant, record.resource, tag.name, tag.value, existing.sortKey, record.id,
+            ])
+        }
+        try insertTags(newTags, of: record)
+        let kept = Set(oldTags).intersection(newTags)
+        for tag in oldTags where !kept.contains(tag) { try tally(record, .tag, tag.name, tag.value, by: -1) }
+        for tag in newTags where !kept.contains(tag) { try tally(record, .tag, tag.name, tag.value, by: 1) }
+    }
+
+    /// Inserts a record that does not exist yet, with version 1.
+    func insert(_ record: Record, tagsText: String) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags)
+                VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                """
+        ).execute(arguments: [
+            record.tenant, record.resource, record.id, record.status, record.sortKey,
+            SQLiteRecordCoding.encodeData(record.data), tagsText,
+        ])
+        try tally(record, .all, "", "", by: 1)
+        if let status = record.status { try tally(record, .status, "", status, by: 1) }
+        let tags = distinct(record.tags)
+        try insertTags(tags, of: record)
+        for tag in tags { try tally(record, .tag, tag.name, tag.value, by: 1) }
+    }
+
+    /// Whether a record with this id is stored (seeding skips those).
+    func exists(tenant: String, resource: String, id: String) throws -> Bool {
+        try stored(tenant: tenant, resource: resource, id: id) != nil
+    }
+
+    private func insertTags(_ tags: [Tag], of record: Record) throws {
+        guard !tags.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO record_tag (tenant, resource, name, value, sort_key, record_id) VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        for tag in tags {
+            try statement.execute(arguments: [
+                record.tenant, record.resource, tag.name, tag.value, record.sortKey, record.id,
+            ])
+        }
+    }
+
+    /// The record's tags without repeats, first occurrence first: a record counts once per tag.
+    private func distinct(_ tags: [Tag]) -> [Tag] {
+        var seen = Set<Tag>()
+        return tags.filter { seen.insert($0).inserted }
+    }
+
+    private func tally(_ record: Record, _ facet: SQLiteTallyFacet, _ name: String, _ value: String, by delta: Int64) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO record_tally (tenant, resource, facet, name, value, count) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, resource, facet, name, value) DO UPDATE SET count = count + excluded.count
+                """
+        ).execute(arguments: [record.tenant, record.resource, facet.rawValue, name, value, delta])
+    }
+
+    // MARK: Claims
+
+    private func holder(of key: ClaimKey) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT record_id FROM claim WHERE tenant = ? AND resource = ? AND name = ? AND value = ?"
+            ),
+            arguments: [key.tenant, key.resource, key.name, key.value]
+        )
+    }
+
+    func claim(_ claim: UniqueClaim) throws {
+        let key = ClaimKey(tenant: claim.tenant, resource: claim.resource, name: claim.name, value: claim.value)
+        switch try holder(of: key) {
+        case claim.recordID?:
+            return
+        case .some:
+            throw StoreConflict.claim(key)
+        case nil:
+            try insertClaim(claim)
+        }
+    }
+
+    /// Inserts a claim whose value nobody holds; a held value is left to its holder.
+    func insertClaimIfFree(_ claim: UniqueClaim) throws {
+        let key = ClaimKey(tenant: claim.tenant, resource: claim.resource, name: claim.name, value: claim.value)
+        if try holder(of: key) == nil { try insertClaim(claim) }
+    }
+
+    private func insertClaim(_ claim: UniqueClaim) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO claim (tenant, resource, name, value, record_id) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [claim.tenant, claim.resource, claim.name, claim.value, claim.recordID])
+    }
+
+    func release(_ key: ClaimKey) throws {
+        try db.cachedStatement(
+            sql: "DELETE FROM claim WHERE tenant = ? AND resource = ? AND name = ? AND value = ?"
+        ).execute(arguments: [key.tenant, key.resource, key.name, key.value])
+    }
+
+    // MARK: Audit and idempotency
+
+    func append(_ event: AuditEvent) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_event (tenant, resource, record_id, from_status, to_status, at, key_id, request_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            event.tenant, event.resource, event.recordID, event.from, event.to, event.at.microseconds, event.keyID,
+            event.requestID,
+        ])
+    }
+
+    /// Inserts the entry unless an unexpired one holds its key; an expired one is replaced.
+    func remember(_ entry: IdempotencyEntry, now: Timestamp) throws {
+        let expiresAt = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT expires_at FROM idempotency_entry WHERE tenant = ? AND scope = ? AND key = ?"),
+            arguments: [entry.tenant, entry.scope, entry.key]
+        )
+        if let expiresAt, expiresAt > now.microseconds {
+            throw StoreConflict.idempotency(scope: entry.scope, key: entry.key)
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO idempotency_entry (tenant, scope, key, payload_digest, record_id, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, scope, key) DO UPDATE SET
+                    payload_digest = excluded.payload_digest, record_id = excluded.record_id,
+                    expires_at = excluded.expires_at
+                """
+        ).execute(arguments: [
+            entry.tenant, entry.scope, entry.key, entry.payloadDigest, entry.recordID, entry.expiresAt.microseconds,
+        ])
+    }
+
+    // MARK: Sequences
+
+    func nextValue(tenant: String, sequence: String, atLeast: Int64) throws -> Int64 {
+        let value = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO sequence (tenant, name, value) VALUES (?, ?, max(1, ?))
+                    ON CONFLICT (tenant, name) DO UPDATE SET value = max(value + 1, excluded.value)
+                    RETURNING value
+                    """
+            ),
+            arguments: [tenant, sequence, atLeast]
+        )
+        guard let value else { throw StoreFailure("sequence \(sequence) returned no value") }
+        return value
+    }
+
+    /// Raises the sequence to `floor` (never lowers it): the next value will exceed it.
+    func raise(tenant: String, sequence: String, to floor: Int64) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sequence (tenant, name, value) VALUES (?, ?, ?)
+                ON CONFLICT (tenant, name) DO UPDATE SET value = max(value, excluded.value)
+                """
+        ).execute(arguments: [tenant, sequence, floor])
+    }
+}

@@ -1,0 +1,175 @@
+import AffiliateCore
+import GRDB
+
+/// Reads for one reader connection: single records, list pages, counts, claims, audit.
+///
+/// Every list is served in index order with `LIMIT`/`OFFSET`, never by sorting: without tags
+/// from `record_order` (or `record_status_order` with a status), with tags from the first tag's
+/// `record_tag` range, the other tags checked by primary-key lookups. Totals come from
+/// `record_tally` whenever one row answers them.
+struct SQLiteRecordReader {
+    let db: Database
+
+    func record(tenant: String, resource: String, id: String) throws -> Record? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(SQLiteRecordCoding.columns("r")) FROM record r WHERE r.tenant = ? AND r.resource = ? AND r.id = ?"
+        )
+        return try Row.fetchOne(statement, arguments: [tenant, resource, id]).map(SQLiteRecordCoding.record(from:))
+    }
+
+    func record(claimedBy key: ClaimKey) throws -> Record? {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(SQLiteRecordCoding.columns("r")) FROM claim c
+                CROSS JOIN record r ON r.tenant = c.tenant AND r.resource = c.resource AND r.id = c.record_id
+                WHERE c.tenant = ? AND c.resource = ? AND c.name = ? AND c.value = ?
+                """
+        )
+        return try Row.fetchOne(statement, arguments: [key.tenant, key.resource, key.name, key.value])
+            .map(SQLiteRecordCoding.record(from:))
+    }
+
+    func records(matching query: RecordQuery) throws -> RecordPage {
+        let page = Self.pageSQL(query)
+        var records: [Record] = []
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: page.sql), arguments: page.arguments)
+        while let row = try cursor.next() {
+            records.append(try SQLiteRecordCoding.record(from: row))
+        }
+        guard query.countTotal else { return RecordPage(records: records) }
+        return RecordPage(records: records, total: try total(query))
+    }
+
+    /// The statement of one page, in index order.
+    static func pageSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
+        let (from, arguments) = filter(query)
+        let order = query.tags.isEmpty ? "r.sort_key, r.id" : "t.sort_key, t.record_id"
+        let limit = query.limit.map { Int64(max(0, $0)) } ?? -1
+        return (
+            "SELECT \(SQLiteRecordCoding.columns("r")) \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
+            arguments + [limit, Int64(max(0, query.offset))]
+        )
+    }
+
+    /// The statement counting a filter that no single tally row answers.
+    static func countSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
+        let (from, arguments) = filter(query)
+        return ("SELECT count(*) \(from)", arguments)
+    }
+
+    /// The FROM and WHERE clauses of a list, with their arguments; `r` is the record row.
+    private static func filter(_ query: RecordQuery) -> (String, StatementArguments) {
+        var arguments: StatementArguments = [query.tenant, query.resource]
+        var sql: String
+        if let first = query.tags.first {
+            sql = """
+                FROM record_tag t
+                CROSS JOIN record r ON r.tenant = t.tenant AND r.resource = t.resource AND r.id = t.record_id
+                WHERE t.tenant = ? AND t.resource = ? AND t.name = ? AND t.value = ?
+                """
+            arguments += [first.name, first.value]
+            for tag in query.tags.dropFirst() {
+                sql += """
+                     AND EXISTS (SELECT 1 FROM record_tag o WHERE o.tenant = t.tenant AND o.resource = t.resource \
+                    AND o.name = ? AND o.value = ? AND o.sort_key = t.sort_key AND o.record_id = t.record_id)
+                    """
+                arguments += [tag.name, tag.value]
+            }
+        } else {
+            sql = "FROM record r WHERE r.tenant = ? AND r.resource = ?"
+        }
+        if let status = query.status {
+            sql += " AND r.status = ?"
+            arguments += [status]
+        }
+        return (sql, arguments)
+    }
+
+    /// How many records are on the tally row that answers `query` alone, if one does.
+    static func tallyFacet(_ query: RecordQuery) -> (SQLiteTallyFacet, name: String, value: String)? {
+        switch (query.tags.count, query.status) {
+        case (0, nil): (.all, "", "")
+        case (0, let status?): (.status, "", status)
+        case (1, nil): (.tag, query.tags[0].name, query.tags[0].value)
+        default: nil
+        }
+    }
+
+    /// One tally row when the filter is "everything", one status or one tag; otherwise a count
+    /// over the same index range the page was read from.
+    private func total(_ query: RecordQuery) throws -> Int {
+        if let (facet, name, value) = Self.tallyFacet(query) {
+            return try tally(tenant: query.tenant, resource: query.resource, facet: facet, name: name, value: value)
+        }
+        let count = Self.countSQL(query)
+        return try Int.fetchOne(db.cachedStatement(sql: count.sql), arguments: count.arguments) ?? 0
+    }
+
+    private func tally(tenant: String, resource: String, facet: SQLiteTallyFacet, name: String, value: String) throws -> Int {
+        let count = try Int.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT count FROM record_tally
+                    WHERE tenant = ? AND resource = ? AND facet = ? AND name = ? AND value = ?
+                    """
+            ),
+            arguments: [tenant, resource, facet.rawValue, name, value]
+        )
+        return count ?? 0
+    }
+
+    func statusCounts(tenant: String, resource: String) throws -> [String: Int] {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT value, count FROM record_tally
+                    WHERE tenant = ? AND resource = ? AND facet = ? AND count > 0
+                    """
+            ),
+            arguments: [tenant, resource, SQLiteTallyFacet.status.rawValue]
+        )
+        var counts: [String: Int] = [:]
+        while let row = try rows.next() { counts[row[0]] = row[1] }
+        return counts
+    }
+
+    func auditTrail(tenant: String, resource: String, recordID: String) throws -> [AuditEvent] {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT from_status, to_status, at, key_id, request_id FROM audit_event
+                    WHERE tenant = ? AND resource = ? AND record_id = ? ORDER BY rowid
+                    """
+            ),
+            arguments: [tenant, resource, recordID]
+        )
+        var events: [AuditEvent] = []
+        while let row = try rows.next() {
+            events.append(
+                AuditEvent(
+                    tenant: tenant, resource: resource, recordID: recordID, from: row[0], to: row[1],
+                    at: Timestamp(microseconds: row[2]), keyID: row[3], requestID: row[4]
+                )
+            )
+        }
+        return events
+    }
+
+    func idempotencyEntry(tenant: String, scope: String, key: String) throws -> IdempotencyEntry? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT payload_digest, record_id, expires_at FROM idempotency_entry
+                    WHERE tenant = ? AND scope = ? AND key = ?
+                    """
+            ),
+            arguments: [tenant, scope, key]
+        )
+        return row.map {
+            IdempotencyEntry(
+                tenant: tenant, scope: scope, key: key, payloadDigest: $0[0], recordID: $0[1],
+                expiresAt: Timestamp(microseconds: $0[2])
+            )
+        }
+    }
+}

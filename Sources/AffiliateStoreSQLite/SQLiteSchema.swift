@@ -1,0 +1,111 @@
+import GRDB
+
+/// The versioned schema of an affhost SQLite file.
+///
+/// Migrations are only ever appended ("v2", "v3", ...): a file records which ones it has, so an
+/// older binary can tell that a file was written by a newer one and refuse it instead of
+/// misreading it.
+enum SQLiteSchema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: createVersion1)
+        return migrator
+    }()
+
+    /// Every table is keyed by tenant first, so every statement names its tenant and every index
+    /// keeps tenants apart.
+    ///
+    /// - `record` keeps each record whole (`data` and `tags` as compact JSON) so that a read is
+    ///   one row; `record_order` and `record_status_order` serve list pages in index order.
+    /// - `record_tag` is the tag index: one row per distinct (name, value) of a record, carrying
+    ///   the record's sort key so that a tag-filtered page is read in order from its primary key.
+    /// - `record_tally` keeps running counts (all records, per status, per tag) so that totals
+    ///   and status counts cost one row however large a resource grows.
+    private static func createVersion1(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE record (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    status TEXT,
+                    sort_key TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    data TEXT NOT NULL,
+                    tags TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX record_identity ON record(tenant, resource, id);
+                CREATE INDEX record_order ON record(tenant, resource, sort_key, id);
+                CREATE INDEX record_status_order ON record(tenant, resource, status, sort_key, id);
+
+                CREATE TABLE record_tag (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    sort_key TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    PRIMARY KEY (tenant, resource, name, value, sort_key, record_id)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE record_tally (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    facet INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, resource, facet, name, value)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE claim (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    PRIMARY KEY (tenant, resource, name, value)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE audit_event (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    key_id TEXT NOT NULL,
+                    request_id TEXT NOT NULL
+                );
+                CREATE INDEX audit_event_record ON audit_event(tenant, resource, record_id);
+
+                CREATE TABLE idempotency_entry (
+                    tenant TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    payload_digest TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, scope, key)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE sequence (
+                    tenant TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, name)
+                ) WITHOUT ROWID;
+                """
+        )
+    }
+}
+
+/// What a `record_tally` row counts.
+enum SQLiteTallyFacet: Int64 {
+    /// Every record of the resource (`name` and `value` empty).
+    case all = 0
+    /// Records with the status in `value` (`name` empty).
+    case status = 1
+    /// Records carrying the tag `name` = `value`.
+    case tag = 2
+}

@@ -1,0 +1,204 @@
+import AffiliateCore
+import GRDB
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The embedded store: one SQLite file in WAL mode, durable on every acknowledged commit.
+///
+/// Reads run on a pool of reader connections and never wait for writes; every write goes
+/// through ``SQLiteWriteQueue``, which gives concurrent commits one shared fsync.
+public final class SQLiteStore: Store {
+    public let description: String
+    private let pool: DatabasePool
+    private let writes: SQLiteWriteQueue
+    private let logger: Logger
+
+    private init(pool: DatabasePool, description: String, logger: Logger) {
+        self.pool = pool
+        self.description = description
+        self.logger = logger
+        self.writes = SQLiteWriteQueue(pool: pool, location: description, logger: logger)
+    }
+
+    /// Opens (creating the file and its folder) and migrates. `path` is a file path.
+    ///
+    /// Throws ``StoreFailure`` when the file cannot be opened, is not an SQLite database, or
+    /// was migrated by a newer affhost than this one.
+    public static func open(path: String, logger: Logger = Logger(label: "affhost.store")) async throws -> SQLiteStore {
+        let description = "sqlite:\(path)"
+        let pool: DatabasePool
+        do {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            pool = try DatabasePool(path: path, configuration: configuration())
+            // GRDB turns WAL on with `synchronous = NORMAL`, which may lose the last commits on
+            // power loss; an acknowledged write here must survive it.
+            try await pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch {
+            throw StoreFailure("\(description): cannot open: \(error)")
+        }
+        try await migrate(pool, description: description, logger: logger)
+        logger.info("store opened", metadata: ["store": "\(description)"])
+        return SQLiteStore(pool: pool, description: description, logger: logger)
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        // Another affhost process (`affhost check`, a second instance by mistake) may hold the
+        // write lock for a moment: wait for it rather than failing the request.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 32 MiB of page cache per connection keeps the hot parts of the indexes of a
+            // million-record resource in memory.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
+        return configuration
+    }
+
+    private static func migrate(_ pool: DatabasePool, description: String, logger: Logger) async throws {
+        let migrator = SQLiteSchema.migrator
+        do {
+            let (superseded, applied) = try await pool.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db))
+            }
+            if superseded {
+                let known = Set(migrator.migrations)
+                let unknown = applied.subtracting(known).sorted().joined(separator: ", ")
+                throw StoreFailure(
+                    "\(description): the file's schema is newer than this affhost knows (unknown migrations: \(unknown)); "
+                        + "upgrade affhost to open it"
+                )
+            }
+            let pending = migrator.migrations.filter { !applied.contains($0) }
+            if !pending.isEmpty {
+                logger.info("migrating store", metadata: ["store": "\(description)", "migrations": "\(pending)"])
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                    migrator.asyncMigrate(pool) { result in
+                        continuation.resume(with: result.map { _ in () })
+                    }
+                }
+            }
+        } catch let failure as StoreFailure {
+            try? pool.close()
+            throw failure
+        } catch {
+            try? pool.close()
+            throw StoreFailure("\(description): cannot migrate: \(error)")
+        }
+    }
+
+    // MARK: Reads
+
+    /// Runs a read on a reader connection, inside one snapshot.
+    private func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteRecordReader) throws -> T) async throws -> T {
+        do {
+            return try await pool.read { try body(SQLiteRecordReader(db: $0)) }
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    public func record(tenant: String, resource: String, id: String) async throws -> AffiliateCore.Record? {
+        try await read { try $0.record(tenant: tenant, resource: resource, id: id) }
+    }
+
+    public func record(claimedBy claim: ClaimKey) async throws -> AffiliateCore.Record? {
+        try await read { try $0.record(claimedBy: claim) }
+    }
+
+    public func records(matching query: RecordQuery) async throws -> RecordPage {
+        try await read { try $0.records(matching: query) }
+    }
+
+    public func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry? {
+        try await read { try $0.idempotencyEntry(tenant: tenant, scope: scope, key: key) }
+    }
+
+    public func auditTrail(tenant: String, resource: String, recordID: String) async throws -> [AuditEvent] {
+        try await read { try $0.auditTrail(tenant: tenant, resource: resource, recordID: recordID) }
+    }
+
+    public func statusCounts(tenant: String, resource: String) async throws -> [String: Int] {
+        try await read { try $0.statusCounts(tenant: tenant, resource: resource) }
+    }
+
+    // MARK: Writes
+
+    /// Runs a write in the next group transaction, once it is durable.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteBatchWriter) throws -> T) async throws -> T {
+        do {
+            return try await writes.perform { try body(SQLiteBatchWriter(db: $0)) }
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    public func commit(_ batch: WriteBatch) async throws {
+        guard !batch.isEmpty else { return }
+        try await write { try $0.apply(batch, now: .now()) }
+    }
+
+    public func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64 {
+        try await write { try $0.nextValue(tenant: tenant, sequence: sequence, atLeast: atLeast) }
+    }
+
+    public func seed(_ data: SeedData, tenant: String) async throws -> Int {
+        try await write { writer in
+            var added = 0
+            for var record in data.records {
+                record.tenant = tenant
+                guard try !writer.exists(tenant: tenant, resource: record.resource, id: record.id) else { continue }
+                try writer.insert(record, tagsText: SQLiteRecordCoding.encodeTags(record.tags))
+                added += 1
+            }
+            for var claim in data.claims {
+                claim.tenant = tenant
+                try writer.insertClaimIfFree(claim)
+            }
+            for (sequence, floor) in data.sequenceFloors.sorted(by: { $0.key < $1.key }) {
+                try writer.raise(tenant: tenant, sequence: sequence, to: floor)
+            }
+            return added
+        }
+    }
+
+    /// Waits for queued writes, then closes every connection. Later calls throw.
+    public func close() async throws {
+        await writes.close()
+        do {
+            try pool.close()
+        } catch {
+            throw storeError(error)
+        }
+        logger.info("store closed", metadata: ["store": "\(description)"])
+    }
+
+    /// How concurrent writes were grouped into transactions so far.
+    var groupCommitStatistics: SQLiteWriteQueue.Statistics { writes.statistics }
+
+    /// The writer connection's journal mode and `synchronous` level (2 is FULL), which decide
+    /// what an acknowledged commit survives.
+    func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await pool.writeWithoutTransaction { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
+        }
+    }
+
+    /// Conflicts and failures pass through; anything else (an SQLite error) becomes a
+    /// ``StoreFailure`` naming this store.
+    private func storeError(_ error: Error) -> Error {
+        switch error {
+        case is StoreConflict, is StoreFailure: error
+        default: StoreFailure("\(description): \(error)")
+        }
+    }
+}
