@@ -1,0 +1,96 @@
+import AffiliateCore
+
+/// One promoter's rewards and payouts, from which balances and unpaid rewards follow (spec §5).
+///
+/// Computed on read rather than kept in the promoter record: a reload may change which phase a
+/// word has, and a stored running total would silently disagree with it.
+struct PromoterLedger: Sendable {
+    var rewards: [Reward]
+    var payouts: [Payout]
+
+    static let empty = PromoterLedger(rewards: [], payouts: [])
+
+    /// Two tag-filtered lists: the promoter's rewards and its payouts.
+    static func read(promoterID: Int64, engine: TenantEngine) async throws -> PromoterLedger {
+        let tag = [Tag(TagName.promoterID, String(promoterID))]
+        let rewardRecords = try await engine.list(ResourceName.rewards, tags: tag).records
+        let payoutRecords = try await engine.list(ResourceName.payouts, tags: tag).records
+        var rewards: [Reward] = []
+        rewards.reserveCapacity(rewardRecords.count)
+        for record in rewardRecords {
+            guard let reward = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            rewards.append(reward)
+        }
+        var payouts: [Payout] = []
+        payouts.reserveCapacity(payoutRecords.count)
+        for record in payoutRecords {
+            guard let payout = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            payouts.append(payout)
+        }
+        return PromoterLedger(rewards: rewards, payouts: payouts)
+    }
+
+    /// `earnings_balance`: rewards in phase `in_progress` or `settled`; `paid_balance`: settled
+    /// payouts; `current_balance`: their difference over the units either has.
+    func balances(tenant: TenantConfig) -> Balances {
+        let rewardWords = tenant.statusPolicies[ResourceName.rewards]?.vocabulary
+        let payoutWords = tenant.statusPolicies[ResourceName.payouts]?.vocabulary
+        var earnings: [String: Int128] = [:]
+        for reward in rewards {
+            switch rewardWords?.phase(of: reward.status) {
+            case .inProgress?, .settled?: earnings[reward.unit, default: 0] += reward.amount
+            default: continue
+            }
+        }
+        var paid: [String: Int128] = [:]
+        for payout in payouts where payoutWords?.phase(of: payout.status) == .settled {
+            paid[payout.unit, default: 0] += payout.amount
+        }
+        var current: [String: Int128] = [:]
+        for unit in RewardUnit.all where earnings[unit] != nil || paid[unit] != nil {
+            current[unit] = (earnings[unit] ?? 0) - (paid[unit] ?? 0)
+        }
+        return Balances(earnings: Balances.render(earnings), current: Balances.render(current), paid: Balances.render(paid))
+    }
+
+    /// Cash rewards in the campaign, in phase `in_progress` or `settled`, not attached to a live
+    /// payout (one in phase `open`, `in_progress` or `settled`). A payout whose word has no
+    /// phase any more counts as live: paying a reward twice is the worse mistake.
+    func unpaidRewards(campaignID: Int64, tenant: TenantConfig) -> [Reward] {
+        let rewardWords = tenant.statusPolicies[ResourceName.rewards]?.vocabulary
+        let payoutWords = tenant.statusPolicies[ResourceName.payouts]?.vocabulary
+        var livePayouts = Set<Int64>()
+        for payout in payouts {
+            switch payoutWords?.phase(of: payout.status) {
+            case .failed?, .void?: continue
+            default: livePayouts.insert(payout.id)
+            }
+        }
+        return rewards.filter { reward in
+            guard reward.unit == RewardUnit.cash, reward.campaignID == campaignID else { return false }
+            switch rewardWords?.phase(of: reward.status) {
+            case .inProgress?, .settled?: break
+            default: return false
+            }
+            guard let payoutID = reward.payoutID else { return true }
+            return !livePayouts.contains(payoutID)
+        }
+    }
+}
+
+/// The three balance objects of a promoter, ready to render.
+struct Balances: Sendable {
+    var earnings: JSONValue
+    var current: JSONValue
+    var paid: JSONValue
+
+    static let none = Balances(earnings: .null, current: .null, paid: .null)
+
+    /// One key per unit in the vendor's order, `null` when no unit has anything.
+    static func render(_ sums: [String: Int128]) -> JSONValue {
+        guard !sums.isEmpty else { return .null }
+        var object = JSONObject()
+        for unit in RewardUnit.all { if let sum = sums[unit] { object[unit] = .amount(sum) } }
+        return .object(object)
+    }
+}
