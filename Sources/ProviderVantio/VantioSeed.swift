@@ -13,6 +13,28 @@ public struct VantioSeed: Sendable {
         VantioResource.earnings,
     ]
 
+    /// The fields each resource's rows may have, in the object's order.
+    public static let fields: [String: [String]] = [
+        VantioResource.users: [
+            "id", "first_name", "last_name", "email", "program_id", "profile_picture", "created_at", "updated_at",
+            "metadata",
+        ],
+        VantioResource.posters: [
+            "id", "program_id", "student_id", "qr_code_url", "location", "created_at", "updated_at", "metadata",
+        ],
+        VantioResource.impressions: [
+            "id", "poster_id", "program_id", "student_id", "scanned_at", "user_agent", "ip_address", "metadata",
+        ],
+        VantioResource.referrals: [
+            "id", "impression_id", "first_name", "last_name", "email", "profile_picture", "status", "program_id",
+            "student_id", "created_at", "verified_at", "updated_at", "metadata",
+        ],
+        VantioResource.earnings: [
+            "id", "referral_id", "amount", "currency", "type", "description", "status", "reference_id", "created_at",
+            "paid_at", "updated_at", "metadata",
+        ],
+    ]
+
     let tenant: TenantConfig
     /// Stored records by resource and id.
     private var known: [String: [String: Record]] = [:]
@@ -105,10 +127,7 @@ public struct VantioSeed: Sendable {
     }
 
     private func readUser(_ item: inout SeedItem) -> Record? {
-        item.rejectUnknown([
-            "id", "first_name", "last_name", "email", "program_id", "profile_picture", "created_at", "updated_at",
-            "metadata",
-        ])
+        item.rejectUnknown(Self.fields[VantioResource.users]!)
         let id = item.id(prefix: VantioResource.idPrefix(VantioResource.users))
         let firstName = item.text("first_name")
         let lastName = item.text("last_name")
@@ -128,9 +147,7 @@ public struct VantioSeed: Sendable {
     }
 
     private func readPoster(_ item: inout SeedItem) -> Record? {
-        item.rejectUnknown([
-            "id", "program_id", "student_id", "qr_code_url", "location", "created_at", "updated_at", "metadata",
-        ])
+        item.rejectUnknown(Self.fields[VantioResource.posters]!)
         let id = item.id(prefix: VantioResource.idPrefix(VantioResource.posters))
         let user = lookup(VantioResource.users, item.text("student_id"), field: "student_id", item: &item)
         let programID = user.map { item.copied("program_id", from: $0.text("program_id"), of: "user \($0.id)") }
@@ -148,9 +165,7 @@ public struct VantioSeed: Sendable {
     }
 
     private func readImpression(_ item: inout SeedItem) -> Record? {
-        item.rejectUnknown([
-            "id", "poster_id", "program_id", "student_id", "scanned_at", "user_agent", "ip_address", "metadata",
-        ])
+        item.rejectUnknown(Self.fields[VantioResource.impressions]!)
         let id = item.id(prefix: VantioResource.idPrefix(VantioResource.impressions))
         let poster = lookup(VantioResource.posters, item.text("poster_id"), field: "poster_id", item: &item)
         let programID = poster.map { item.copied("program_id", from: $0.text("program_id"), of: "poster \($0.id)") }
@@ -168,10 +183,7 @@ public struct VantioSeed: Sendable {
     }
 
     private func readReferral(_ item: inout SeedItem) -> Record? {
-        item.rejectUnknown([
-            "id", "impression_id", "first_name", "last_name", "email", "profile_picture", "status", "program_id",
-            "student_id", "created_at", "verified_at", "updated_at", "metadata",
-        ])
+        item.rejectUnknown(Self.fields[VantioResource.referrals]!)
         let vocabulary = vocabulary(VantioResource.referrals)
         let id = item.id(prefix: VantioResource.idPrefix(VantioResource.referrals))
         let impression = lookup(
@@ -206,10 +218,7 @@ public struct VantioSeed: Sendable {
     }
 
     private func readEarning(_ item: inout SeedItem) -> Record? {
-        item.rejectUnknown([
-            "id", "referral_id", "amount", "currency", "type", "description", "status", "reference_id", "created_at",
-            "paid_at", "updated_at", "metadata",
-        ])
+        item.rejectUnknown(Self.fields[VantioResource.earnings]!)
         let vocabulary = vocabulary(VantioResource.earnings)
         let id = item.id(prefix: VantioResource.idPrefix(VantioResource.earnings))
         let referral = lookup(VantioResource.referrals, item.text("referral_id"), field: "referral_id", item: &item)
