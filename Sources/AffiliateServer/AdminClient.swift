@@ -1,0 +1,84 @@
+import AffiliateCore
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Yams
+
+/// Talks to a running affhost's admin API, over its unix socket or loopback TCP.
+public struct AdminClient: Sendable {
+    public enum Address: Sendable, Hashable, CustomStringConvertible {
+        case unix(path: String)
+        case http(baseURL: String)
+
+        /// `unix:data/admin.sock`, `unix:/run/affhost/admin.sock`, `127.0.0.1:3001` or `http://127.0.0.1:3001`.
+        public init?(_ text: String) {
+            if text.hasPrefix("unix:") {
+                let path = String(text.dropFirst("unix:".count))
+                guard !path.isEmpty else { return nil }
+                self = .unix(path: path)
+            } else if text.hasPrefix("http://") {
+                self = .http(baseURL: String(text.hasSuffix("/") ? text.dropLast() : Substring(text)))
+            } else if text.contains(":"), !text.contains("/") {
+                self = .http(baseURL: "http://" + text)
+            } else {
+                return nil
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .unix(let path): "unix:\(path)"
+            case .http(let base): base
+            }
+        }
+
+        func url(for path: String) -> String {
+            switch self {
+            case .unix(let socket):
+                let absolute = socket.hasPrefix("/") ? socket : FileManager.default.currentDirectoryPath + "/" + socket
+                let host = absolute.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? absolute
+                return "http+unix://\(host)\(path)"
+            case .http(let base):
+                return base + path
+            }
+        }
+    }
+
+    public struct Reply: Sendable {
+        public let status: Int
+        public let body: JSONValue
+    }
+
+    public let address: Address
+    public let token: String?
+
+    public init(address: Address, token: String? = nil) {
+        self.address = address
+        self.token = token
+    }
+
+    public func get(_ path: String) async throws -> Reply { try await send(.GET, path) }
+    public func post(_ path: String) async throws -> Reply { try await send(.POST, path) }
+
+    private func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
+        var request = HTTPClientRequest(url: address.url(for: path))
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        let json = (try? JSONValue(parsing: Array(buffer: body))) ?? .string(String(buffer: body))
+        return Reply(status: Int(response.status.code), body: json)
+    }
+
+    /// The admin address a configuration file names, read leniently: `affhost reload` must find
+    /// the server even when the file it is about to reload is broken.
+    public static func address(fromConfigFile path: String) -> Address {
+        let fallback = Address.unix(path: "data/admin.sock")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let document = try? Yams.compose(yaml: text),
+              let listen = document["admin"]?["listen"]?.string
+        else { return fallback }
+        return Address(listen) ?? fallback
+    }
+}

@@ -1,0 +1,117 @@
+import AffiliateConfig
+import AffiliateCore
+import Foundation
+
+/// Runs reloads one after another: a second request waits for the first to finish and then
+/// compares against what the first applied.
+actor ReloadQueue {
+    private var tail: Task<ReloadOutcome, Never>?
+    private(set) var last: (outcome: ReloadOutcome, at: Timestamp)?
+
+    func enqueue(_ operation: @escaping @Sendable () async -> ReloadOutcome) async -> ReloadOutcome {
+        let previous = tail
+        let task = Task {
+            _ = await previous?.value
+            return await operation()
+        }
+        tail = task
+        let outcome = await task.value
+        last = (outcome, .now())
+        return outcome
+    }
+}
+
+extension HostRuntime {
+    /// Re-reads the file the server started with and, if every check passes, swaps the new
+    /// snapshot in with one pointer change. On any problem nothing is applied.
+    public func reload() async -> ReloadOutcome {
+        let outcome = await reloads.enqueue { [self] in await self.buildAndSwap() }
+        switch outcome {
+        case .applied, .unchanged:
+            for line in outcome.summary { logger.info("\(line)") }
+        case .refused:
+            for line in outcome.summary { logger.error("\(line)") }
+        }
+        return outcome
+    }
+
+    public var lastReload: (outcome: ReloadOutcome, at: Timestamp)? {
+        get async { await reloads.last }
+    }
+
+    private func buildAndSwap() async -> ReloadOutcome {
+        let started = ContinuousClock.now
+        let current = snapshots.snapshot.config
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            return .refused(problems: ["\(configPath): cannot read the file (it does not exist or is not readable)"])
+        }
+        let digest = KeyDigest.sha256Hex(bytes: data)
+        if digest == current.digest { return .unchanged(digest: digest) }
+
+        let config: HostConfig
+        do {
+            config = try loader.load(yaml: String(decoding: data, as: UTF8.self), path: configPath)
+        } catch {
+            return .refused(problems: error.problems.map(\.description))
+        }
+
+        var problems = restartOnlyProblems(current: current, new: config)
+        do {
+            problems += try await orphanedStatusProblems(current: current, new: config)
+        } catch {
+            problems.append("storage: cannot check stored statuses: \(error)")
+        }
+        guard problems.isEmpty else { return .refused(problems: problems) }
+
+        let prepared = config.tenants.filter { current.tenantsByID[$0.id] != $0 }
+        do {
+            try await HostRuntime.seed(prepared, into: store, logger: logger)
+        } catch {
+            return .refused(problems: ["storage: cannot load fixtures: \(error)"])
+        }
+
+        snapshots.replace(with: HostSnapshot(config: config))
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return .applied(digest: config.digest, changes: ConfigChanges(from: current, to: config), milliseconds: milliseconds)
+    }
+
+    /// Listeners and the store are bound once; changing them needs a restart, and saying so is
+    /// better than serving half of the new file.
+    private func restartOnlyProblems(current: HostConfig, new: HostConfig) -> [String] {
+        var problems: [String] = []
+        if new.storage != current.storage {
+            problems.append("\(configPath): storage.url: changing the store needs a restart (serving \(current.storage.url))")
+        }
+        if new.server.listen != current.server.listen {
+            problems.append("\(configPath): server.listen: changing the listen address needs a restart (serving \(current.server.listen))")
+        }
+        if new.admin.listen != current.admin.listen {
+            problems.append("\(configPath): admin.listen: changing the admin address needs a restart (serving \(current.admin.listen))")
+        }
+        return problems
+    }
+
+    /// A vocabulary that drops a word still used by stored records would strand them. Only
+    /// tenants whose vocabularies changed (or that come back) are checked, so a reload of a large
+    /// file costs a query per changed tenant, not per tenant.
+    private func orphanedStatusProblems(current: HostConfig, new: HostConfig) async throws -> [String] {
+        var problems: [String] = []
+        for tenant in new.tenants {
+            let previous = current.tenantsByID[tenant.id]
+            for (resource, policy) in tenant.statusPolicies.sorted(by: { $0.key < $1.key }) {
+                if let previous, previous.dialect == tenant.dialect, previous.statusPolicies[resource]?.vocabulary == policy.vocabulary {
+                    continue
+                }
+                let counts = try await store.statusCounts(tenant: tenant.id, resource: resource)
+                for (word, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 && !policy.vocabulary.contains(word) {
+                    let records = count == 1 ? "1 record still uses" : "\(count) records still use"
+                    problems.append(
+                        "\(configPath): tenants.\(tenant.id).statuses.\(resource): \(records) status \"\(word)\"; keep the word or map it to a phase"
+                    )
+                }
+            }
+        }
+        return problems
+    }
+}
