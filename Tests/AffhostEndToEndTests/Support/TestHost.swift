@@ -15,6 +15,8 @@ import ServiceLifecycle
 struct TestHost: Sendable {
     let directory: String
     let port: Int
+    /// The admin listener's port when it listens on TCP (0 for the default unix socket).
+    let adminPort: Int
     let runtime: HostRuntime
     var store: any Store { runtime.store }
 
@@ -59,6 +61,13 @@ struct TestHost: Sendable {
     func send(
         _ method: HTTPRequest.Method, _ path: String, headers: [String: String] = [:], body: String? = nil
     ) async throws -> TestResponse {
+        try await TestHost.send(port: port, method, path, headers: headers, body: body)
+    }
+
+    /// Sends one request to any local affhost (also one started as a separate process).
+    static func send(
+        port: Int, _ method: HTTPRequest.Method, _ path: String, headers: [String: String] = [:], body: String? = nil
+    ) async throws -> TestResponse {
         var fields = HTTPFields()
         for (name, value) in headers {
             guard let field = HTTPField.Name(name) else { continue }
@@ -77,25 +86,52 @@ struct TestHost: Sendable {
         )
     }
 
-    private static func serve(
-        configPath: String, directory: String, _ body: (TestHost) async throws -> Void
+    /// A client for this server's admin API, over its socket or TCP port.
+    func adminClient(token: String? = nil) -> AdminClient {
+        switch runtime.config.admin.listen {
+        case .unix(let path): AdminClient(address: .unix(path: path), token: token)
+        case .tcp(let host, _): AdminClient(address: .http(baseURL: "http://\(host):\(adminPort)"), token: token)
+        }
+    }
+
+    /// Rewrites the configuration file the server was started with (for reload tests).
+    func rewriteConfig(_ yaml: String) throws {
+        let text = TestHost.withTestDefaults(yaml.replacingOccurrences(of: "$DIR", with: directory), directory: directory)
+        try text.write(toFile: runtime.configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Serves an existing configuration file; the caller owns `directory` (restart tests run
+    /// twice on one folder).
+    static func serve(
+        configPath: String, directory: String, logger: Logger? = nil, _ body: (TestHost) async throws -> Void
     ) async throws {
-        var logger = Logger(label: "affhost.test")
-        logger.logLevel = .warning
+        let logger = logger ?? {
+            var logger = Logger(label: "affhost.test")
+            logger.logLevel = .warning
+            return logger
+        }()
         let runtime = try await HostRuntime.start(configPath: configPath, registry: affhostProviders, logger: logger)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: (String, Int).self)
         // Always a free port, whatever the YAML says, so tests never collide with each other.
         let app = runtime.publicApplication(listen: .tcp(host: "127.0.0.1", port: 0), onServerRunning: { channel in
-            portContinuation.yield(channel.localAddress?.port ?? 0)
-            portContinuation.finish()
+            portContinuation.yield(("public", channel.localAddress?.port ?? 0))
         })
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let admin = try runtime.adminApplication(onServerRunning: { channel in
+            portContinuation.yield(("admin", channel.localAddress?.port ?? 0))
+        })
+        let group = ServiceGroup(configuration: .init(services: [app, admin], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw TestHostError.serverDidNotStart }
+            var started: [String: Int] = [:]
+            for await (name, port) in ports {
+                started[name] = port
+                if started.count == 2 { break }
+            }
+            portContinuation.finish()
+            guard let port = started["public"] else { throw TestHostError.serverDidNotStart }
+            let host = TestHost(directory: directory, port: port, adminPort: started["admin"] ?? 0, runtime: runtime)
             do {
-                try await body(TestHost(directory: directory, port: port, runtime: runtime))
+                try await body(host)
             } catch {
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
