@@ -1,0 +1,248 @@
+"""bench/run's driver: seed, serve, measure, print one table, write bench/results/<date>.json.
+
+Seeding goes through the product's own path: a first `affhost serve` on a configuration whose
+tenants reference generated fixture files loads them into the store at start. The measured
+server then runs a configuration without `fixtures:` lines, as a production host with a large
+store does (fixtures are demo data, re-read on every reload; nobody keeps a million records in
+them). With SQLite the seeded file is kept as a pristine copy, so that every run (and a rerun
+with --workdir) starts from the same records.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import generate
+import report
+import scenarios
+from server import BenchFailure, Server, free_port
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPOSITORY = os.path.dirname(BENCH_DIR)
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description="Measure affhost (release build) against the targets of issue 5 on loopback.",
+    )
+    parser.add_argument("--tenants", type=int, default=100, help="tenants served, half per dialect (default 100)")
+    parser.add_argument("--records", type=int, default=100_000,
+                        help="payouts, and as many earnings, seeded in total (default 100000)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--reload-tenants", type=int, default=1000,
+                        help="tenants in the file reloaded under load (default 1000)")
+    parser.add_argument("--check-tenants", type=int, default=10_000,
+                        help="tenants in the file timed with affhost check (default 10000)")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", help="with --store postgres: an empty database the run may fill")
+    parser.add_argument("--binary", default=os.path.join(REPOSITORY, ".build", "release", "affhost"),
+                        help="the affhost executable (default .build/release/affhost)")
+    parser.add_argument("--workdir",
+                        help="keep configs, logs and the seeded store here and reuse the store next time "
+                             "(default: a temporary folder, removed after a successful run)")
+    parser.add_argument("--results", default=os.path.join(BENCH_DIR, "results"),
+                        help="where <date>.json goes (default bench/results)")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    options = parser.parse_args()
+
+    fp_tenants = (options.tenants + 1) // 2
+    vantio_tenants = options.tenants // 2
+    if options.tenants < 2:
+        parser.error("--tenants must be at least 2 (one per dialect)")
+    minimum = scenarios.LANES * options.threads
+    if options.records // fp_tenants < minimum:
+        parser.error(f"--records must give every tenant at least {minimum} records "
+                     f"({scenarios.LANES} lanes x {options.threads} wrk threads)")
+    if options.reload_tenants <= options.tenants:
+        parser.error("--reload-tenants must be larger than --tenants (the reload adds tenants)")
+    if options.connections < options.threads:
+        parser.error("--connections must be at least --threads")
+    if options.store == "postgres" and not options.postgres_url:
+        parser.error("--store postgres needs --postgres-url")
+    if not os.access(options.binary, os.X_OK):
+        parser.error(f"{options.binary} is not an executable; run `swift build -c release` first")
+    options.binary = os.path.abspath(options.binary)
+    options.fp_tenants = fp_tenants
+    options.vantio_tenants = vantio_tenants
+    return options
+
+
+def say(text):
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def write(path, text):
+    with open(path, "w") as out:
+        out.write(text)
+
+
+def generator_fingerprint(options):
+    with open(os.path.join(BENCH_DIR, "generate.py"), "rb") as source:
+        digest = generate.hashlib.sha256(source.read()).hexdigest()
+    return {"tenants": options.tenants, "records": options.records, "generator": digest}
+
+
+def seed(options, workdir, tenants, store_url):
+    """Loads the fixtures through `affhost serve`; returns how long it took and the server's
+    RSS with them loaded, or None when a pristine SQLite store of the same parameters was
+    already in the work directory."""
+    marker = os.path.join(workdir, "seed", "parameters.json")
+    fingerprint = generator_fingerprint(options)
+    if options.store == "sqlite" and os.path.exists(marker):
+        with open(marker) as existing:
+            if json.load(existing) == fingerprint:
+                say("reusing the seeded store in " + os.path.join(workdir, "seed"))
+                return None
+        shutil.rmtree(os.path.join(workdir, "seed"))
+    os.makedirs(os.path.join(workdir, "seed"), exist_ok=True)
+
+    say(f"generating fixtures: {options.records} payouts over {options.fp_tenants} tenants, "
+        f"{options.records} earnings over {options.vantio_tenants} tenants")
+    fixtures = os.path.join(workdir, "fixtures")
+    generate.write_fixtures(fixtures, tenants)
+    config = os.path.join(workdir, "seed.yaml")
+    port = free_port()
+    write(config, generate.config_yaml(tenants, port, store_url, fixtures_dir="fixtures"))
+
+    say(f"seeding {generate.seeded_records(tenants)} records: affhost serve loads the fixtures")
+    server = Server(options.binary, config, workdir, os.path.join(workdir, "seed.log"), port)
+    try:
+        seconds = server.start(timeout=4 * 3600)
+        memory = server.memory_kib()
+        server.stop()
+    finally:
+        server.kill()
+    say(f"seeded in {seconds:.1f} s (server RSS with the fixtures loaded: {memory['VmRSS'] / 1024:.0f} MiB)")
+    shutil.rmtree(fixtures)
+    if options.store == "sqlite":
+        write(marker, json.dumps(fingerprint))
+    return {"seconds": seconds, "rss_mb_with_fixtures": memory["VmRSS"] * 1024 / 1e6}
+
+
+def fresh_store(workdir):
+    """A copy of the pristine seeded SQLite files for this run."""
+    run = os.path.join(workdir, "run")
+    shutil.rmtree(run, ignore_errors=True)
+    os.makedirs(run)
+    for suffix in ("", "-wal", "-shm"):
+        source = os.path.join(workdir, "seed", "affhost.sqlite" + suffix)
+        if os.path.exists(source):
+            shutil.copyfile(source, os.path.join(run, "affhost.sqlite" + suffix))
+
+
+def run(options, workdir):
+    tenants = generate.plan(options.tenants, options.records)
+    if options.store == "sqlite":
+        seed_url, run_url = "sqlite:seed/affhost.sqlite", "sqlite:run/affhost.sqlite"
+    else:
+        seed_url = run_url = options.postgres_url
+    seeded = seed(options, workdir, tenants, seed_url)
+    if options.store == "sqlite":
+        fresh_store(workdir)
+
+    port = free_port()
+    targets = os.path.join(workdir, "targets.lua")
+    write(targets, generate.targets_lua(tenants))
+    config = os.path.join(workdir, "run.yaml")
+    write(config, generate.config_yaml(tenants, port, run_url))
+
+    extra = [generate.Tenant(index, 0) for index in range(options.tenants + 1, options.reload_tenants + 1)]
+    grown = tenants + extra
+    variants = []
+    for index, changed in enumerate([None, extra[-1].id]):
+        path = os.path.join(workdir, f"reload-{index}.yaml")
+        write(path, generate.config_yaml(grown, port, run_url, changed=changed))
+        variants.append(path)
+    variants.append(variants[0])
+    check_config = os.path.join(workdir, "check.yaml")
+    write(check_config, generate.config_yaml(generate.plan(options.check_tenants, 0), port, run_url))
+
+    server = Server(options.binary, config, workdir, os.path.join(workdir, "server.log"), port)
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": report.machine(),
+        "revision": report.revision(REPOSITORY),
+        "parameters": {
+            "tenants": options.tenants,
+            "firstpromoter_tenants": options.fp_tenants,
+            "vantio_tenants": options.vantio_tenants,
+            "records": options.records,
+            "store": options.store,
+            "connections": options.connections,
+            "wrk_threads": options.threads,
+            "duration_s": options.duration,
+            "warmup_s": options.warmup,
+            "reload_tenants": options.reload_tenants,
+            "check_tenants": options.check_tenants,
+        },
+        "seed": {
+            "records": generate.seeded_records(tenants),
+            "seconds": seeded["seconds"] if seeded else None,
+            "rss_mb_with_fixtures": seeded["rss_mb_with_fixtures"] if seeded else None,
+        },
+        "scenarios": {},
+    }
+    try:
+        say(f"starting {options.binary} serve on {server.url}")
+        results["startup_s"] = server.start(timeout=600)
+        for name in ("healthz", "fp_update", "vantio_update", "vantio_list"):
+            results["scenarios"][name] = scenarios.measure(server.url, name, options, targets, say)
+        reload = scenarios.reloads_under_load(
+            server.url, options.binary, workdir, config, variants, options, targets, say
+        )
+        results["scenarios"]["fp_update_during_reloads"] = reload.pop("load")
+        results["reload"] = reload
+        memory = server.memory_kib()
+        results["memory"] = {
+            "rss_mb": memory["VmRSS"] * 1024 / 1e6,
+            "peak_mb": memory["VmHWM"] * 1024 / 1e6,
+            "anonymous_mb": memory["RssAnon"] * 1024 / 1e6,
+            "file_mb": memory["RssFile"] * 1024 / 1e6,
+        }
+        server.stop()
+    finally:
+        server.kill()
+    results["check"] = scenarios.time_check(options.binary, workdir, check_config, say)
+    report.judge(results)
+    return results
+
+
+def main():
+    options = parse_arguments()
+    workdir = os.path.abspath(options.workdir) if options.workdir else tempfile.mkdtemp(prefix="affhost-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    try:
+        results = run(options, workdir)
+    except BenchFailure as failure:
+        print("\n" + "!" * 78, file=sys.stderr)
+        print(f"BENCH FAILED: {failure}", file=sys.stderr)
+        print(f"work directory kept for inspection: {workdir}", file=sys.stderr)
+        print("!" * 78, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; work directory: {workdir}", file=sys.stderr)
+        return 130
+    print(report.table(results))
+    os.makedirs(options.results, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    path = os.path.join(options.results, f"{stamp}.json")
+    write(path, json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten: {os.path.relpath(path)}")
+    if not options.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if options.strict and any(not t["met"] for t in results["targets"]):
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

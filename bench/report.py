@@ -1,0 +1,149 @@
+"""The run's table and its JSON, judged against the targets of issue 5."""
+
+import os
+import platform
+import subprocess
+
+# Targets (issue 5). Latencies in ms, ratios to the /healthz baseline of the same run.
+WRITE_RATIO = 0.6
+WRITE_P99_MS = 5.0
+LIST_P99_MS = 20.0
+RELOAD_MS = 50.0
+CHECK_S = 1.0
+RSS_MB = 150.0
+
+HTTP_ROWS = [
+    ("healthz", "GET /healthz (baseline)"),
+    ("fp_update", "FP PUT payouts/update"),
+    ("vantio_update", "Vantio PUT earnings/{id}"),
+    ("vantio_list", "Vantio GET earnings?limit=50"),
+    ("fp_update_during_reloads", "FP PUT during reloads"),
+]
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        total_kib = int(meminfo.readline().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(total_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+    }
+
+
+def revision(repository):
+    def git(*arguments):
+        completed = subprocess.run(["git", "-C", repository, *arguments], capture_output=True, text=True)
+        return completed.stdout.strip() if completed.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift")
+    return commit + ("+local changes" if dirty else "")
+
+
+def judge(results):
+    """Adds each target with its verdict to `results["targets"]`."""
+    scenarios = results["scenarios"]
+    base = scenarios["healthz"]
+    for name in scenarios:
+        scenario = scenarios[name]
+        scenario["ratio_requests_per_s"] = scenario["requests_per_s"] / base["requests_per_s"]
+        scenario["ratio_p50"] = scenario["p50_ms"] / base["p50_ms"] if base["p50_ms"] else None
+        scenario["ratio_p99"] = scenario["p99_ms"] / base["p99_ms"] if base["p99_ms"] else None
+
+    targets = []
+
+    def target(subject, text, met, measured):
+        targets.append({"subject": subject, "target": text, "met": bool(met), "measured": measured})
+
+    for name in ("fp_update", "vantio_update"):
+        s = scenarios[name]
+        target(name, f">= {WRITE_RATIO}x baseline req/s", s["ratio_requests_per_s"] >= WRITE_RATIO,
+               f"{s['ratio_requests_per_s']:.2f}x")
+        target(name, f"p99 <= {WRITE_P99_MS:g} ms", s["p99_ms"] <= WRITE_P99_MS, f"{s['p99_ms']:.2f} ms")
+    s = scenarios["vantio_list"]
+    target("vantio_list", f"p99 <= {LIST_P99_MS:g} ms", s["p99_ms"] <= LIST_P99_MS, f"{s['p99_ms']:.2f} ms")
+    reload = results["reload"]
+    for key, label in (("first", "reload_first"), ("steady", "reload_steady")):
+        measured = reload[key]["command_ms"] if key == "first" else reload[key]["command_ms_median"]
+        target(label, f"affhost reload <= {RELOAD_MS:g} ms", measured <= RELOAD_MS, f"{measured:.1f} ms")
+    check = results["check"]
+    target("check", f"<= {CHECK_S:g} s", check["mean_s"] <= CHECK_S, f"{check['mean_s']:.3f} s")
+    rss = results["memory"]["rss_mb"]
+    target("rss", f"<= {RSS_MB:g} MB", rss <= RSS_MB, f"{rss:.1f} MB")
+    results["targets"] = targets
+
+
+def verdict(results, subject):
+    mine = [t for t in results["targets"] if t["subject"] == subject]
+    if not mine:
+        return "", ""
+    text = "; ".join(t["target"] for t in mine)
+    return text, ("ok" if all(t["met"] for t in mine) else "MISS")
+
+
+def table(results):
+    p = results["parameters"]
+    lines = [
+        f"affhost bench: {p['tenants']} tenants ({p['firstpromoter_tenants']} firstpromoter-v1, "
+        f"{p['vantio_tenants']} vantio-v1), {p['records']} payouts + {p['records']} earnings, {p['store']}, "
+        f"{p['connections']} connections, {p['duration_s']} s after {p['warmup_s']} s warm-up",
+        f"machine: {results['machine']['nproc']} x {results['machine']['cpu']}, "
+        f"{results['machine']['memory_gib']} GiB; affhost {results['revision']}",
+        "",
+    ]
+    header = f"{'scenario':<31}{'req/s (x base)':>17}{'p50 ms (x base)':>17}{'p99 ms (x base)':>17}{'non-2xx':>9}  {'target':<34}"
+    lines += [header, "-" * len(header)]
+
+    def cell(value, ratio, digits):
+        ratio_text = f"x{ratio:.2f}" if ratio is not None else ""
+        return f"{value:.{digits}f} {ratio_text:>6}"
+
+    for name, label in HTTP_ROWS:
+        s = results["scenarios"][name]
+        text, ok = verdict(results, name)
+        lines.append(
+            f"{label:<31}{cell(s['requests_per_s'], s['ratio_requests_per_s'], 0):>17}"
+            f"{cell(s['p50_ms'], s['ratio_p50'], 2):>17}{cell(s['p99_ms'], s['ratio_p99'], 2):>17}"
+            f"{s['non2xx']:>9}  {text:<34} {ok}".rstrip()
+        )
+    lines.append("-" * len(header))
+    reload = results["reload"]
+    first, steady = reload["first"], reload["steady"]
+    others = [
+        (f"reload {p['tenants']} -> {p['reload_tenants']} tenants",
+         f"command {first['command_ms']:.1f} ms, server {first['server_ms']:.1f} ms", "reload_first"),
+        (f"reload {p['reload_tenants']} tenants, 1 changed",
+         f"command {steady['command_ms_median']:.1f} ms (max {steady['command_ms_max']:.1f}), "
+         f"server {steady['server_ms_median']:.1f} ms; median of {steady['count']}", "reload_steady"),
+        (f"check {p['check_tenants']} tenants",
+         f"{results['check']['mean_s']:.3f} s mean ({results['check']['tool']}, {results['check']['runs']} runs)",
+         "check"),
+        ("server RSS at the end",
+         f"{results['memory']['rss_mb']:.1f} MB (heap {results['memory']['anonymous_mb']:.1f}, "
+         f"mapped files {results['memory']['file_mb']:.1f}; peak {results['memory']['peak_mb']:.1f})", "rss"),
+    ]
+    for label, text, subject in others:
+        target_text, ok = verdict(results, subject)
+        lines.append(f"{label:<31}{text:<60}  {target_text:<34} {ok}".rstrip())
+    seed = results["seed"]
+    lines.append("")
+    lines.append(
+        f"seed: {seed['records']} records through fixtures"
+        + (f" in {seed['seconds']:.1f} s" if seed["seconds"] is not None else " (reused from the work directory)")
+    )
+    missed = [t for t in results["targets"] if not t["met"]]
+    lines.append(
+        "targets: all met" if not missed
+        else "targets missed: " + "; ".join(f"{t['subject']} {t['target']} (measured {t['measured']})" for t in missed)
+    )
+    return "\n".join(lines)

@@ -1,0 +1,179 @@
+"""The measurements of one run: wrk scenarios, reloads under load, `affhost check`."""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import time
+
+from server import BenchFailure
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+WRK_SCRIPT = os.path.join(BENCH_DIR, "wrk.lua")
+
+# Seeded ids are split into lanes so that no wrk run touches a record another run changed
+# (see wrk.lua): 0 warm-up, 1 measurement, 2 the run during reloads.
+LANES = 3
+WARMUP_LANE, MEASURE_LANE, RELOAD_LANE = 0, 1, 2
+
+
+def wrk_command(url, scenario, lane, seconds, options, targets):
+    return [
+        "wrk", f"-t{options.threads}", f"-c{options.connections}", f"-d{seconds}s", "--timeout", "10s",
+        "-s", WRK_SCRIPT, url, "--", scenario, targets, str(lane), str(LANES), str(options.threads),
+    ]
+
+
+def read_report(scenario, completed):
+    """The BENCH_JSON line of a finished wrk run; any non-2xx answer or socket error fails."""
+    if completed.returncode != 0:
+        raise BenchFailure(f"wrk ({scenario}) exited with status {completed.returncode}:\n{completed.stderr.strip()}")
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            report = json.loads(line[len("BENCH_JSON "):])
+            break
+    else:
+        raise BenchFailure(f"wrk ({scenario}) printed no report:\n{completed.stdout}\n{completed.stderr}")
+    if report["non2xx"] > 0:
+        raise BenchFailure(
+            f"{scenario}: {report['non2xx']} of {report['requests']} responses were not 2xx; "
+            f"first one: {report['first_error']}"
+        )
+    socket_errors = {name: count for name, count in report["socket_errors"].items() if count > 0}
+    if socket_errors:
+        raise BenchFailure(f"{scenario}: socket errors {socket_errors} in {report['requests']} requests")
+    if report["requests"] == 0:
+        raise BenchFailure(f"{scenario}: wrk completed no request")
+    return report
+
+
+def summarize(report):
+    latency = report["latency_us"]
+    return {
+        "requests": report["requests"],
+        "requests_per_s": report["requests"] / (report["duration_us"] / 1e6),
+        "p50_ms": latency["p50"] / 1000,
+        "p90_ms": latency["p90"] / 1000,
+        "p99_ms": latency["p99"] / 1000,
+        "p999_ms": latency["p999"] / 1000,
+        "max_ms": latency["max"] / 1000,
+        "mean_ms": latency["mean"] / 1000,
+        "non2xx": report["non2xx"],
+    }
+
+
+def run_wrk(url, scenario, lane, seconds, options, targets):
+    completed = subprocess.run(
+        wrk_command(url, scenario, lane, seconds, options, targets), capture_output=True, text=True
+    )
+    return summarize(read_report(scenario, completed))
+
+
+def measure(url, scenario, options, targets, say):
+    say(f"{scenario}: {options.warmup} s warm-up, {options.duration} s measured")
+    if options.warmup > 0:
+        run_wrk(url, scenario, WARMUP_LANE, options.warmup, options, targets)
+    return run_wrk(url, scenario, MEASURE_LANE, options.duration, options, targets)
+
+
+APPLIED = re.compile(r"configuration applied in ([0-9.]+) ms")
+
+
+def reload_once(binary, workdir, config):
+    """`affhost reload`, timed from outside: (command wall ms, the server's own ms, output)."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [binary, "reload", "--config", config], cwd=workdir, capture_output=True, text=True
+    )
+    wall_ms = (time.monotonic() - started) * 1000
+    match = APPLIED.search(completed.stdout)
+    if completed.returncode != 0 or match is None:
+        raise BenchFailure(
+            f"affhost reload failed (status {completed.returncode}):\n{completed.stdout}{completed.stderr}"
+        )
+    return wall_ms, float(match.group(1)), completed.stdout.strip()
+
+
+def reloads_under_load(url, binary, workdir, config_path, variants, options, targets, say):
+    """Runs the FirstPromoter scenario for the run's duration and, meanwhile, swaps in the
+    reload files one after another (the first grows the tenant count, the next ones alternate
+    between two files that differ in one tenant), one `affhost reload` per second."""
+    say(f"fp_update during reloads: {options.duration} s, one reload per second")
+    wrk = subprocess.Popen(
+        wrk_command(url, "fp_update", RELOAD_LANE, options.duration, options, targets),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    reloads = []
+    try:
+        started = time.monotonic()
+        time.sleep(1)
+        index = 0
+        while len(reloads) < 2 or time.monotonic() - started < options.duration - 1.5:
+            source = variants[0] if index == 0 else variants[1 + (index - 1) % (len(variants) - 1)]
+            staged = config_path + ".next"
+            shutil.copyfile(source, staged)
+            os.replace(staged, config_path)
+            wall_ms, server_ms, output = reload_once(binary, workdir, config_path)
+            reloads.append({"command_ms": wall_ms, "server_ms": server_ms, "output": output})
+            index += 1
+            time.sleep(max(0.0, 1 - wall_ms / 1000))
+        stdout, stderr = wrk.communicate(timeout=options.duration + 60)
+    finally:
+        if wrk.poll() is None:
+            wrk.kill()
+            wrk.wait()
+    load = summarize(read_report("fp_update during reloads", subprocess.CompletedProcess(
+        wrk.args, wrk.returncode, stdout, stderr)))
+    steady = reloads[1:]
+    return {
+        "load": load,
+        "first": reloads[0],
+        "steady": {
+            "count": len(steady),
+            "command_ms_median": statistics.median(r["command_ms"] for r in steady),
+            "command_ms_max": max(r["command_ms"] for r in steady),
+            "server_ms_median": statistics.median(r["server_ms"] for r in steady),
+            "server_ms_max": max(r["server_ms"] for r in steady),
+        },
+    }
+
+
+def time_check(binary, workdir, config, say, runs=10):
+    """`affhost check` of a large file: hyperfine when installed, else a timed loop."""
+    command = [binary, "check", config]
+    probe = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise BenchFailure(f"affhost check refused the generated file:\n{probe.stdout}{probe.stderr[-2000:]}")
+    if shutil.which("hyperfine"):
+        say(f"check: hyperfine, {runs} runs")
+        export = os.path.join(workdir, "check-hyperfine.json")
+        completed = subprocess.run(
+            ["hyperfine", "-N", "--warmup", "1", "--runs", str(runs), "--export-json", export,
+             shlex.join(command)],
+            cwd=workdir, capture_output=True, text=True,
+        )
+        if completed.returncode != 0:
+            raise BenchFailure(f"hyperfine failed:\n{completed.stdout}{completed.stderr}")
+        with open(export) as exported:
+            times = json.load(exported)["results"][0]["times"]
+        tool = "hyperfine"
+    else:
+        say(f"check: timed loop, {runs} runs (hyperfine not installed)")
+        times = []
+        for _ in range(runs + 1):
+            started = time.monotonic()
+            subprocess.run(command, cwd=workdir, capture_output=True, check=True)
+            times.append(time.monotonic() - started)
+        times = times[1:]
+        tool = "timed loop"
+    return {
+        "tool": tool,
+        "runs": len(times),
+        "mean_s": statistics.mean(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "summary": probe.stdout.strip(),
+    }
