@@ -64,13 +64,15 @@ struct FixtureLoader {
     private mutating func loadPromoters(_ items: [JSONValue]) {
         var firstPath: [String: FixtureReader.Path] = [:]
         /// Reports a value already used in the file, naming where it was first used.
-        func unique(_ kind: String, _ value: String, at path: FixtureReader.Path, reader: inout FixtureReader) {
+        @discardableResult
+        func unique(_ kind: String, _ value: String, at path: FixtureReader.Path, reader: inout FixtureReader) -> Bool {
             let key = kind + "\u{0}" + value
             if let first = firstPath[key] {
                 reader.problem(path, "\(kind) \"\(value)\" is already used at \(SeedProblem.render(first))")
-            } else {
-                firstPath[key] = path
+                return false
             }
+            firstPath[key] = path
+            return true
         }
         var parents: [(path: FixtureReader.Path, parentID: Int64, promoterID: Int64)] = []
         var records: [Record] = []
@@ -79,7 +81,7 @@ struct FixtureLoader {
             let path: FixtureReader.Path = [.key("promoters"), .index(index)]
             guard let object = reader.mapping(item, at: path, allowed: Self.promoterKeys) else { continue }
             let id = reader.id(object, "id", at: path)
-            if let id { unique("promoter id", String(id), at: path + [.key("id")], reader: &reader) }
+            let idIsNew = id.map { unique("promoter id", String($0), at: path + [.key("id")], reader: &reader) } ?? false
             let email = reader.string(object, "email", at: path)
             if let email {
                 if !PromoterFormat.isValidEmail(email) {
@@ -110,16 +112,18 @@ struct FixtureLoader {
                 }
             }
 
+            // The profile id defaults to the promoter id (a separate id space at the vendor).
             var profileObject = JSONObject()
-            var profileID = id
+            var explicitProfileID: Int64?
             if let value = object["profile"], !value.isNull {
                 if let profile = reader.mapping(value, at: path + [.key("profile")], allowed: Self.profileKeys) {
                     profileObject = profile
-                    if profile["id"] != nil { profileID = reader.id(profile, "id", at: path + [.key("profile")]) }
+                    if profile["id"] != nil { explicitProfileID = reader.id(profile, "id", at: path + [.key("profile")]) }
                     for key in Self.profileKeys.dropFirst() { _ = reader.text(profile, key, at: path + [.key("profile")]) }
                 }
             }
-            if let profileID {
+            let profileID = explicitProfileID ?? id
+            if let profileID, explicitProfileID != nil || idIsNew {
                 unique("profile id", String(profileID), at: path + [.key("profile"), .key("id")], reader: &reader)
             }
 
@@ -154,8 +158,11 @@ struct FixtureLoader {
                 },
                 promotions: promotionList
             )
-            promoters[id] = promoter
-            for promotion in promotionList { promotions[promotion.id] = (id, promotion.campaignID) }
+            // First come, first registered: a duplicate is reported once, not again by every reference.
+            if promoters[id] == nil { promoters[id] = promoter }
+            for promotion in promotionList where promotions[promotion.id] == nil {
+                promotions[promotion.id] = (id, promotion.campaignID)
+            }
             if let parentID { parents.append((path + [.key("parent_promoter_id")], parentID, id)) }
             records.append(promoter.stored(tenant: tenant.id))
             for claim in promoter.claims {
@@ -175,11 +182,11 @@ struct FixtureLoader {
 
     private mutating func loadPromotion(
         _ item: JSONValue, at path: FixtureReader.Path,
-        unique: (String, String, FixtureReader.Path, inout FixtureReader) -> Void
+        unique: (String, String, FixtureReader.Path, inout FixtureReader) -> Bool
     ) -> Promotion? {
         guard let object = reader.mapping(item, at: path, allowed: Self.promotionKeys) else { return nil }
         let id = reader.id(object, "id", at: path)
-        if let id { unique("promotion id", String(id), path + [.key("id")], &reader) }
+        if let id { _ = unique("promotion id", String(id), path + [.key("id")], &reader) }
         var campaign: Campaign?
         if let campaignID = reader.id(object, "campaign_id", at: path, required: false) {
             campaign = tenant.campaign(id: campaignID)
@@ -191,7 +198,7 @@ struct FixtureLoader {
         let refID = reader.string(object, "ref_id", at: path)
         if let refID {
             if PromoterFormat.isValidRefID(refID) {
-                unique("ref_id", refID, path + [.key("ref_id")], &reader)
+                _ = unique("ref_id", refID, path + [.key("ref_id")], &reader)
             } else {
                 reader.problem(path + [.key("ref_id")], "must use only a-z, 0-9, _ and -")
             }
@@ -248,7 +255,7 @@ struct FixtureLoader {
             }
             let hasIssues = reader.bool(object, "has_issues", at: path) ?? false
             guard let id, let promoter, let campaignID, let amount, let createdAt else { continue }
-            payouts[id] = (promoter.id, campaignID)
+            if payouts[id] == nil { payouts[id] = (promoter.id, campaignID) }
             let due: String? =
                 if object["due_date"] != nil { dueDate?.iso8601Milliseconds } else { Payout.dueDate(createdAt: createdAt, tenant: tenant) }
             seed.records.append(
