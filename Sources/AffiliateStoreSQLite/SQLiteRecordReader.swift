@@ -3,10 +3,8 @@ import GRDB
 
 /// Reads for one reader connection: single records, list pages, counts, claims, audit.
 ///
-/// Every list is served in index order with `LIMIT`/`OFFSET`, never by sorting: without tags
-/// from `record_order` (or `record_status_order` with a status), with tags from the first tag's
-/// `record_tag` range, the other tags checked by primary-key lookups. Totals come from
-/// `record_tally` whenever one row answers them.
+/// Lists are read in index order (see ``SQLiteListFilter``); totals come from `record_tally`
+/// whenever one row answers them.
 struct SQLiteRecordReader {
     let db: Database
 
@@ -40,49 +38,29 @@ struct SQLiteRecordReader {
         return RecordPage(records: records, total: try total(query))
     }
 
-    /// The statement of one page, in index order.
+    /// The statement of one page.
+    ///
+    /// It first walks the filter's index for the keys of the page's rows only (so `OFFSET`
+    /// skips index entries, not records), then joins the records it kept; the outer sort
+    /// orders only those.
     static func pageSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
-        let (from, arguments) = filter(query)
-        let order = query.tags.isEmpty ? "r.sort_key, r.id" : "t.sort_key, t.record_id"
+        let filter = SQLiteListFilter(query)
         let limit = query.limit.map { Int64(max(0, $0)) } ?? -1
         return (
-            "SELECT \(SQLiteRecordCoding.columns("r")) \(from) ORDER BY \(order) LIMIT ? OFFSET ?",
-            arguments + [limit, Int64(max(0, query.offset))]
+            """
+            SELECT \(SQLiteRecordCoding.columns("r"))
+            FROM (SELECT \(filter.keys) \(filter.from) ORDER BY \(filter.order) LIMIT ? OFFSET ?) p
+            CROSS JOIN record r ON \(filter.join)
+            ORDER BY p.sort_key, p.id
+            """,
+            filter.arguments + [limit, Int64(max(0, query.offset))]
         )
     }
 
     /// The statement counting a filter that no single tally row answers.
     static func countSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
-        let (from, arguments) = filter(query)
-        return ("SELECT count(*) \(from)", arguments)
-    }
-
-    /// The FROM and WHERE clauses of a list, with their arguments; `r` is the record row.
-    private static func filter(_ query: RecordQuery) -> (String, StatementArguments) {
-        var arguments: StatementArguments = [query.tenant, query.resource]
-        var sql: String
-        if let first = query.tags.first {
-            sql = """
-                FROM record_tag t
-                CROSS JOIN record r ON r.tenant = t.tenant AND r.resource = t.resource AND r.id = t.record_id
-                WHERE t.tenant = ? AND t.resource = ? AND t.name = ? AND t.value = ?
-                """
-            arguments += [first.name, first.value]
-            for tag in query.tags.dropFirst() {
-                sql += """
-                     AND EXISTS (SELECT 1 FROM record_tag o WHERE o.tenant = t.tenant AND o.resource = t.resource \
-                    AND o.name = ? AND o.value = ? AND o.sort_key = t.sort_key AND o.record_id = t.record_id)
-                    """
-                arguments += [tag.name, tag.value]
-            }
-        } else {
-            sql = "FROM record r WHERE r.tenant = ? AND r.resource = ?"
-        }
-        if let status = query.status {
-            sql += " AND r.status = ?"
-            arguments += [status]
-        }
-        return (sql, arguments)
+        let filter = SQLiteListFilter(query)
+        return ("SELECT count(*) \(filter.from)", filter.arguments)
     }
 
     /// How many records are on the tally row that answers `query` alone, if one does.

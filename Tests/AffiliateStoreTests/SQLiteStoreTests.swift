@@ -1,0 +1,223 @@
+import AffiliateCore
+import GRDB
+import Testing
+
+@testable import AffiliateStoreSQLite
+
+import Foundation
+
+/// What only the SQLite store has: its file, its schema versions, its durability settings,
+/// group commit and its query plans.
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    /// A path two folders deep inside a new temporary folder; `body` gets the path.
+    private func withFile<T>(_ body: (String) async throws -> T) async throws -> T {
+        let folder = try StoreTemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder.appendingPathComponent("data/nested/affhost.sqlite").path)
+    }
+
+    private func open(_ path: String) async throws -> SQLiteStore {
+        try await SQLiteStore.open(path: path, logger: StoreTestLogger.quiet)
+    }
+
+    private func inspect<T: Sendable>(_ path: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try await queue.read(body)
+    }
+
+    @Test func openingAnEmptyPlaceCreatesFolderFileAndSchemaV1() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            #expect(store.description == "sqlite:\(path)")
+            try await store.close()
+            #expect(FileManager.default.fileExists(atPath: path))
+            let (migrations, tables, journal) = try await inspect(path) { db in
+                (
+                    try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier"),
+                    try String.fetchAll(
+                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                    ),
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                )
+            }
+            #expect(migrations == ["v1"])
+            #expect(
+                tables == [
+                    "audit_event", "claim", "grdb_migrations", "idempotency_entry", "record", "record_tag", "record_tally",
+                    "sequence",
+                ]
+            )
+            #expect(journal == "wal")
+        }
+    }
+
+    @Test func reopeningKeepsDataAndRunsNoMigrationTwice() async throws {
+        try await withFile { path in
+            let first = try await open(path)
+            let stored = try await StoreSample.insert([StoreSample.record("1")], into: first)
+            try await first.close()
+            let second = try await open(path)
+            #expect(try await second.record(tenant: "acme", resource: "payouts", id: "1") == stored[0])
+            try await second.close()
+            let migrations = try await inspect(path) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            #expect(migrations == ["v1"])
+        }
+    }
+
+    @Test func aFileWithANewerSchemaIsRefusedWithAClearError() async throws {
+        try await withFile { path in
+            try await open(path).close()
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2'), ('v3')") }
+            try queue.close()
+            let error = await #expect(throws: StoreFailure.self) { try await open(path) }
+            #expect(
+                error?.description
+                    == "sqlite:\(path): the file's schema is newer than this affhost knows (unknown migrations: v2, v3); "
+                    + "upgrade affhost to open it"
+            )
+        }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefused() async throws {
+        try await withFile { path in
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
+            )
+            let text = String(repeating: "affhost is not a database. ", count: 200)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let error = await #expect(throws: StoreFailure.self) { try await open(path) }
+            #expect(error?.description.hasPrefix("sqlite:\(path): cannot open: ") == true)
+            #expect(error?.description.contains("file is not a database") == true)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(text.utf8))
+        }
+    }
+
+    @Test func aFolderThatCannotBeCreatedIsAStoreFailure() async throws {
+        try await withFile { path in
+            let blocker = URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: blocker.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("a file where a folder should be".utf8).write(to: blocker)
+            let error = await #expect(throws: StoreFailure.self) { try await open(path) }
+            #expect(error?.description.hasPrefix("sqlite:\(path): cannot open: ") == true)
+        }
+    }
+
+    @Test func aClosedStoreRefusesCallsWithAStoreFailure() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            try await store.close()
+            await #expect(throws: StoreFailure.self) { try await store.record(tenant: "acme", resource: "payouts", id: "1") }
+            let error = await #expect(throws: StoreFailure.self) {
+                try await store.commit(StoreSample.inserting([StoreSample.record("1")]))
+            }
+            #expect(error?.description == "sqlite:\(path) is closed")
+            await #expect(throws: StoreFailure.self) {
+                try await store.nextSequenceValue(tenant: "acme", sequence: "payouts", atLeast: 1)
+            }
+        }
+    }
+
+    @Test func theWriterUsesWALWithFullSynchronousWrites() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let settings = try await store.durabilitySettings()
+            #expect(settings.journalMode == "wal")
+            #expect(settings.synchronous == 2)
+            try await store.close()
+        }
+    }
+
+    /// Writes that queue up behind a transaction in flight share the next one, and a
+    /// conflicting write in that shared transaction fails alone.
+    @Test func writesQueuedBehindATransactionShareTheNextOne() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let slow = Task {
+                try await store.writes.perform { _ in Thread.sleep(forTimeInterval: 0.5) }
+            }
+            while store.groupCommitStatistics.transactions == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let outcomes = await concurrentCommits(40, on: store) { index in
+                StoreSample.inserting([StoreSample.record(index < 2 ? "duplicate" : "r\(index)")])
+            }
+            try await slow.value
+            #expect(store.groupCommitStatistics == .init(transactions: 2, writes: 41))
+            #expect(outcomes.filter(\.succeeded).count == 39)
+            #expect(outcomes.compactMap(\.conflict) == [.version(resource: "payouts", id: "duplicate")])
+            let page = try await store.records(matching: RecordQuery(tenant: "acme", resource: "payouts", countTotal: true))
+            #expect(page.total == 39)
+            #expect(page.records.count == 39)
+            try await store.close()
+        }
+    }
+
+    @Test func closeWaitsForQueuedWrites() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let writes = Task { await concurrentCommits(20, on: store) { StoreSample.inserting([StoreSample.record("r\($0)")]) } }
+            while store.groupCommitStatistics.writes == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            try await store.close()
+            let outcomes = await writes.value
+            let reopened = try await open(path)
+            let stored = try await reopened.records(matching: RecordQuery(tenant: "acme", resource: "payouts", countTotal: true))
+            // Every write either committed before the close or was refused by it; none is lost
+            // after being acknowledged.
+            #expect(stored.total == outcomes.filter(\.succeeded).count)
+            for case .failure(let error) in outcomes {
+                #expect((error as? StoreFailure)?.description == "sqlite:\(path) is closed")
+            }
+            try await reopened.close()
+        }
+    }
+
+    /// Every list shape walks an index in list order: no table scan and no sort of the
+    /// matches, so a page costs the same at a thousand records as at a million. Only the
+    /// page's own rows are sorted again after the join (the outer temp B-tree).
+    @Test func everyListShapeIsServedByAnIndexInOrder() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            try await StoreSample.insert(
+                (1...50).map { StoreSample.record(String($0), tags: [Tag("campaign_id", "1"), Tag("promoter_id", "\($0 % 5)")]) },
+                into: store
+            )
+            try await store.close()
+            let shapes: [RecordQuery] = [
+                RecordQuery(tenant: "acme", resource: "payouts", offset: 10, limit: 5),
+                RecordQuery(tenant: "acme", resource: "payouts", status: "pending", limit: 5),
+                RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], limit: 5),
+                RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], status: "pending", limit: 5),
+                RecordQuery(
+                    tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1"), Tag("promoter_id", "2")],
+                    status: "pending", limit: 5
+                ),
+            ]
+            for query in shapes {
+                let page = try await plan(path, SQLiteRecordReader.pageSQL(query))
+                let count = try await plan(path, SQLiteRecordReader.countSQL(query))
+                let outer = page.filter { $0.parent == 0 }.map(\.detail)
+                #expect(outer.count == 4, "\(query): \(page)")
+                #expect(outer.first == "CO-ROUTINE p")
+                #expect(outer.dropFirst().first == "SCAN p")
+                #expect(outer.dropFirst(2).first?.hasPrefix("SEARCH r USING ") == true, "\(query): \(page)")
+                #expect(outer.last == "USE TEMP B-TREE FOR ORDER BY")
+                let filtering = page.filter { $0.parent != 0 } + count
+                #expect(!filtering.isEmpty)
+                for step in filtering.map(\.detail) where !step.hasPrefix("CORRELATED SCALAR SUBQUERY") {
+                    #expect(step.hasPrefix("SEARCH "), "\(query): \(step)")
+                    #expect(!step.contains("TEMP B-TREE"), "\(query): \(step)")
+                }
+            }
+        }
+    }
+
+    private func plan(
+        _ path: String, _ statement: (sql: String, arguments: StatementArguments)
+    ) async throws -> [(parent: Int, detail: String)] {
+        try await inspect(path) { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments)
+                .map { (parent: $0["parent"], detail: $0["detail"]) }
+        }
+    }
+}
