@@ -61,14 +61,26 @@ public struct AdminClient: Sendable {
     public func get(_ path: String) async throws -> Reply { try await send(.GET, path) }
     public func post(_ path: String) async throws -> Reply { try await send(.POST, path) }
 
+    /// One request on a short-lived client: the CLI makes a handful of calls, and a client that
+    /// does not retry connecting answers "not running" at once instead of after the deadline.
     private func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
-        var request = HTTPClientRequest(url: address.url(for: path))
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-        let json = (try? JSONValue(parsing: Array(buffer: body))) ?? .string(String(buffer: body))
-        return Reply(status: Int(response.status.code), body: json)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            var request = HTTPClientRequest(url: address.url(for: path))
+            request.method = method
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let response = try await client.execute(request, timeout: .seconds(120))
+            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            try await client.shutdown()
+            let json = (try? JSONValue(parsing: Array(buffer: body))) ?? .string(String(buffer: body))
+            return Reply(status: Int(response.status.code), body: json)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     /// The admin address a configuration file names, read leniently: `affhost reload` must find
