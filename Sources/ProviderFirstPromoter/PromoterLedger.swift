@@ -10,11 +10,13 @@ struct PromoterLedger: Sendable {
 
     static let empty = PromoterLedger(rewards: [], payouts: [])
 
-    /// Two tag-filtered lists: the promoter's rewards and its payouts.
+    /// Two tag-filtered lists, the promoter's rewards and its payouts, read concurrently.
     static func read(promoterID: Int64, engine: TenantEngine) async throws -> PromoterLedger {
         let tag = [Tag(TagName.promoterID, String(promoterID))]
-        let rewardRecords = try await engine.list(ResourceName.rewards, tags: tag).records
-        let payoutRecords = try await engine.list(ResourceName.payouts, tags: tag).records
+        async let rewardPage = engine.list(ResourceName.rewards, tags: tag)
+        async let payoutPage = engine.list(ResourceName.payouts, tags: tag)
+        let rewardRecords = try await rewardPage.records
+        let payoutRecords = try await payoutPage.records
         var rewards: [Reward] = []
         rewards.reserveCapacity(rewardRecords.count)
         for record in rewardRecords {

@@ -21,11 +21,14 @@ struct Renderer {
     /// The promoter (deleted ones included: they stay nested) and its balances.
     mutating func promoter(id: Int64) async throws -> (promoter: Promoter?, balances: Balances) {
         if let known = promoters[id] { return known }
+        // The ledger is read alongside the promoter: a missing promoter (never the case for
+        // records affhost wrote) only wastes two empty lists.
+        async let found = engine.find(ResourceName.promoters, id: String(id))
+        async let ledger = PromoterLedger.read(promoterID: id, engine: engine)
         var entry: (promoter: Promoter?, balances: Balances) = (nil, .none)
-        if let record = try await engine.find(ResourceName.promoters, id: String(id)) {
+        if let record = try await found {
             guard let promoter = Promoter(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
-            let ledger = try await PromoterLedger.read(promoterID: id, engine: engine)
-            entry = (promoter, ledger.balances(tenant: tenant))
+            entry = (promoter, try await ledger.balances(tenant: tenant))
         }
         promoters[id] = entry
         return entry
