@@ -43,7 +43,8 @@ enum VantioRouteTable {
 
     /// `/api/v1/<one of Vantio's resources>[/...]`.
     static func recognizes(_ path: String) -> Bool {
-        let segments = path.split(separator: "/", maxSplits: 3)
+        let bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let segments = bare.split(separator: "/", maxSplits: 3)
         return segments.count >= 3 && segments[0] == "api" && segments[1] == "v1"
             && VantioResource.all.contains { $0 == segments[2] }
     }
