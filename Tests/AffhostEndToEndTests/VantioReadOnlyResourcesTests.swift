@@ -75,6 +75,8 @@ import Testing
             #expect(VantioEarningsTests.ids(response, "users") == ["user_p1", "user_p10"])
             response = try await host.vantio(.get, "/api/v1/users?offset=500")
             #expect(response.body == #"{"users":[]}"#)
+            response = try await host.vantio(.get, "/api/v1/users?offset=99999999999999999999999")
+            #expect(response.body == #"{"users":[]}"#)
 
             for limit in ["0", "-1", "abc", "1.5", "", "+3"] {
                 expectBadRequest(
