@@ -33,8 +33,9 @@ struct SQLiteBatchWriter {
         let statement = try db.cachedStatement(
             sql: "SELECT rowid, version, status, sort_key, tags FROM record WHERE tenant = ? AND resource = ? AND id = ?"
         )
-        guard let row = try Row.fetchOne(statement, arguments: [tenant, resource, id]) else { return nil }
-        return Stored(rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4])
+        return try statement.decodeFirstRow([tenant, resource, id]) { row in
+            Stored(rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4])
+        }
     }
 
     func write(_ record: Record) throws {

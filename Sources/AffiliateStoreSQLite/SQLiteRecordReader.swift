@@ -12,7 +12,7 @@ struct SQLiteRecordReader {
         let statement = try db.cachedStatement(
             sql: "SELECT \(SQLiteRecordCoding.columns("r")) FROM record r WHERE r.tenant = ? AND r.resource = ? AND r.id = ?"
         )
-        return try Row.fetchOne(statement, arguments: [tenant, resource, id]).map(SQLiteRecordCoding.record(from:))
+        return try statement.decodeFirstRow([tenant, resource, id], SQLiteRecordCoding.record(from:))
     }
 
     func record(claimedBy key: ClaimKey) throws -> Record? {
@@ -23,28 +23,51 @@ struct SQLiteRecordReader {
                 WHERE c.tenant = ? AND c.resource = ? AND c.name = ? AND c.value = ?
                 """
         )
-        return try Row.fetchOne(statement, arguments: [key.tenant, key.resource, key.name, key.value])
-            .map(SQLiteRecordCoding.record(from:))
+        return try statement.decodeFirstRow([key.tenant, key.resource, key.name, key.value], SQLiteRecordCoding.record(from:))
     }
 
     func records(matching query: RecordQuery) throws -> RecordPage {
-        let page = Self.pageSQL(query)
+        try records(matching: query, driver: driver(for: query))
+    }
+
+    /// The page read through a given driving index; every driver gives the same page.
+    func records(matching query: RecordQuery, driver: SQLiteListFilter.Driver) throws -> RecordPage {
+        let filter = SQLiteListFilter(query, driver: driver)
+        let page = Self.pageSQL(filter, query)
         var records: [Record] = []
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: page.sql), arguments: page.arguments)
         while let row = try cursor.next() {
             records.append(try SQLiteRecordCoding.record(from: row))
         }
         guard query.countTotal else { return RecordPage(records: records) }
-        return RecordPage(records: records, total: try total(query))
+        return RecordPage(records: records, total: try total(query, filter))
+    }
+
+    /// The index with the fewest entries among the query's conditions, by their tallies: a
+    /// page of "campaign 1 AND promoter 7" walks the promoter's few rows, not the campaign's
+    /// million.
+    private func driver(for query: RecordQuery) throws -> SQLiteListFilter.Driver {
+        guard !query.tags.isEmpty else { return .records }
+        guard query.tags.count > 1 || query.status != nil else { return .tag(0) }
+        var best = (driver: SQLiteListFilter.Driver.tag(0), entries: Int.max)
+        for (index, tag) in query.tags.enumerated() {
+            let entries = try tally(tenant: query.tenant, resource: query.resource, facet: .tag, name: tag.name, value: tag.value)
+            if entries < best.entries { best = (.tag(index), entries) }
+        }
+        if let status = query.status,
+           try tally(tenant: query.tenant, resource: query.resource, facet: .status, name: "", value: status) < best.entries
+        {
+            best.driver = .records
+        }
+        return best.driver
     }
 
     /// The statement of one page.
     ///
-    /// It first walks the filter's index for the keys of the page's rows only (so `OFFSET`
+    /// It first walks the driving index for the keys of the page's rows only (so `OFFSET`
     /// skips index entries, not records), then joins the records it kept; the outer sort
     /// orders only those.
-    static func pageSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
-        let filter = SQLiteListFilter(query)
+    static func pageSQL(_ filter: SQLiteListFilter, _ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
         let limit = query.limit.map { Int64(max(0, $0)) } ?? -1
         return (
             """
@@ -57,13 +80,12 @@ struct SQLiteRecordReader {
         )
     }
 
-    /// The statement counting a filter that no single tally row answers.
-    static func countSQL(_ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
-        let filter = SQLiteListFilter(query)
-        return ("SELECT count(*) \(filter.from)", filter.arguments)
+    /// The statement counting the matches of a filter that no single tally row answers.
+    static func countSQL(_ filter: SQLiteListFilter) -> (sql: String, arguments: StatementArguments) {
+        ("SELECT count(*) \(filter.from)", filter.arguments)
     }
 
-    /// How many records are on the tally row that answers `query` alone, if one does.
+    /// The tally row that answers `query`'s total alone, if one does.
     static func tallyFacet(_ query: RecordQuery) -> (SQLiteTallyFacet, name: String, value: String)? {
         switch (query.tags.count, query.status) {
         case (0, nil): (.all, "", "")
@@ -74,12 +96,12 @@ struct SQLiteRecordReader {
     }
 
     /// One tally row when the filter is "everything", one status or one tag; otherwise a count
-    /// over the same index range the page was read from.
-    private func total(_ query: RecordQuery) throws -> Int {
+    /// over the same driving index the page was read from.
+    private func total(_ query: RecordQuery, _ filter: SQLiteListFilter) throws -> Int {
         if let (facet, name, value) = Self.tallyFacet(query) {
             return try tally(tenant: query.tenant, resource: query.resource, facet: facet, name: name, value: value)
         }
-        let count = Self.countSQL(query)
+        let count = Self.countSQL(filter)
         return try Int.fetchOne(db.cachedStatement(sql: count.sql), arguments: count.arguments) ?? 0
     }
 

@@ -98,17 +98,20 @@ public final class SQLiteStore: Store {
 
     // MARK: Reads
 
-    /// Runs a read on a reader connection, inside one snapshot.
-    private func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteRecordReader) throws -> T) async throws -> T {
+    /// Runs a read on a reader connection. A read of one statement sees one committed state
+    /// by itself; `snapshot` wraps several statements in one read transaction so that they
+    /// agree (a page and its total).
+    private func read<T: Sendable>(
+        snapshot: Bool = false, _ body: @escaping @Sendable (SQLiteRecordReader) throws -> T
+    ) async throws -> T {
         do {
-            return try readNow(body)
+            if snapshot {
+                return try await pool.read { try body(SQLiteRecordReader(db: $0)) }
+            }
+            return try await pool.unsafeRead { try body(SQLiteRecordReader(db: $0)) }
         } catch {
             throw storeError(error)
         }
-    }
-
-    private func readNow<T>(_ body: (SQLiteRecordReader) throws -> T) throws -> T {
-        try pool.unsafeRead { try body(SQLiteRecordReader(db: $0)) }
     }
 
     public func record(tenant: String, resource: String, id: String) async throws -> AffiliateCore.Record? {
@@ -120,7 +123,7 @@ public final class SQLiteStore: Store {
     }
 
     public func records(matching query: RecordQuery) async throws -> RecordPage {
-        try await read { try $0.records(matching: query) }
+        try await read(snapshot: query.countTotal) { try $0.records(matching: query) }
     }
 
     public func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry? {

@@ -172,44 +172,90 @@ struct SQLiteStoreTests {
         }
     }
 
-    /// Every list shape walks an index in list order: no table scan and no sort of the
-    /// matches, so a page costs the same at a thousand records as at a million. Only the
-    /// page's own rows are sorted again after the join (the outer temp B-tree).
+    /// Every list shape walks an index in list order, whichever index drives it: no table
+    /// scan and no sort of the matches, so a page costs the same at a thousand records as at
+    /// a million. Only the page's own rows are sorted again after the join.
     @Test func everyListShapeIsServedByAnIndexInOrder() async throws {
         try await withFile { path in
             let store = try await open(path)
-            try await StoreSample.insert(
-                (1...50).map { StoreSample.record(String($0), tags: [Tag("campaign_id", "1"), Tag("promoter_id", "\($0 % 5)")]) },
-                into: store
-            )
+            try await StoreSample.insert(Self.tagged, into: store)
             try await store.close()
-            let shapes: [RecordQuery] = [
-                RecordQuery(tenant: "acme", resource: "payouts", offset: 10, limit: 5),
-                RecordQuery(tenant: "acme", resource: "payouts", status: "pending", limit: 5),
-                RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], limit: 5),
-                RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], status: "pending", limit: 5),
-                RecordQuery(
-                    tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1"), Tag("promoter_id", "2")],
-                    status: "pending", limit: 5
-                ),
-            ]
-            for query in shapes {
-                let page = try await plan(path, SQLiteRecordReader.pageSQL(query))
-                let count = try await plan(path, SQLiteRecordReader.countSQL(query))
-                let outer = page.filter { $0.parent == 0 }.map(\.detail)
-                #expect(outer.count == 4, "\(query): \(page)")
-                #expect(outer.first == "CO-ROUTINE p")
-                #expect(outer.dropFirst().first == "SCAN p")
-                #expect(outer.dropFirst(2).first?.hasPrefix("SEARCH r USING ") == true, "\(query): \(page)")
-                #expect(outer.last == "USE TEMP B-TREE FOR ORDER BY")
-                let filtering = page.filter { $0.parent != 0 } + count
-                #expect(!filtering.isEmpty)
-                for step in filtering.map(\.detail) where !step.hasPrefix("CORRELATED SCALAR SUBQUERY") {
-                    #expect(step.hasPrefix("SEARCH "), "\(query): \(step)")
-                    #expect(!step.contains("TEMP B-TREE"), "\(query): \(step)")
+            for query in Self.shapes {
+                for driver in Self.drivers(query) {
+                    let filter = SQLiteListFilter(query, driver: driver)
+                    let page = try await plan(path, SQLiteRecordReader.pageSQL(filter, query))
+                    let count = try await plan(path, SQLiteRecordReader.countSQL(filter))
+                    let outer = page.filter { $0.parent == 0 }.map(\.detail)
+                    #expect(outer.count == 4, "\(query) \(driver): \(page)")
+                    #expect(outer.first == "CO-ROUTINE p")
+                    #expect(outer.dropFirst().first == "SCAN p")
+                    #expect(outer.dropFirst(2).first?.hasPrefix("SEARCH r USING ") == true, "\(query) \(driver): \(page)")
+                    #expect(outer.last == "USE TEMP B-TREE FOR ORDER BY")
+                    let filtering = page.filter { $0.parent != 0 } + count
+                    #expect(!filtering.isEmpty)
+                    for step in filtering.map(\.detail) where !step.hasPrefix("CORRELATED SCALAR SUBQUERY") {
+                        #expect(step.hasPrefix("SEARCH "), "\(query) \(driver): \(step)")
+                        #expect(!step.contains("TEMP B-TREE"), "\(query) \(driver): \(step)")
+                    }
                 }
             }
         }
+    }
+
+    /// The store picks the driving index from the tallies; whichever it picks, the page and
+    /// the total are the same.
+    @Test func everyDrivingIndexGivesTheSamePage() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let stored = try await StoreSample.insert(Self.tagged, into: store)
+            for shape in Self.shapes {
+                for (offset, limit) in [(0, 5), (3, 4), (0, nil)] as [(Int, Int?)] {
+                    var query = shape
+                    query.offset = offset
+                    query.limit = limit
+                    query.countTotal = true
+                    let matching = stored.filter { record in
+                        query.tags.allSatisfy(record.tags.contains) && (query.status == nil || record.status == query.status)
+                    }
+                    let expected = RecordPage(
+                        records: Array(matching.dropFirst(offset).prefix(limit ?? .max)), total: matching.count
+                    )
+                    #expect(try await store.records(matching: query) == expected, "\(query)")
+                    for driver in Self.drivers(query) {
+                        let page = try await store.pool.read { [query] in
+                            try SQLiteRecordReader(db: $0).records(matching: query, driver: driver)
+                        }
+                        #expect(page == expected, "\(query) \(driver)")
+                    }
+                }
+            }
+            try await store.close()
+        }
+    }
+
+    /// Fifty payouts: every one in campaign 1, a fifth per promoter, every seventh completed.
+    private static let tagged = (1...50).map {
+        StoreSample.record(
+            String($0), status: $0 % 7 == 0 ? "completed" : "pending",
+            tags: [Tag("campaign_id", "1"), Tag("promoter_id", "\($0 % 5)")]
+        )
+    }
+
+    private static let shapes: [RecordQuery] = [
+        RecordQuery(tenant: "acme", resource: "payouts", offset: 10, limit: 5),
+        RecordQuery(tenant: "acme", resource: "payouts", status: "pending", limit: 5),
+        RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], limit: 5),
+        RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1")], status: "completed", limit: 5),
+        RecordQuery(
+            tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1"), Tag("promoter_id", "2")],
+            status: "pending", limit: 5
+        ),
+        RecordQuery(tenant: "acme", resource: "payouts", tags: [Tag("campaign_id", "1"), Tag("promoter_id", "3")], limit: 5),
+    ]
+
+    /// Every index that can drive `query`.
+    private static func drivers(_ query: RecordQuery) -> [SQLiteListFilter.Driver] {
+        [.records] + query.tags.indices.map { .tag($0) }
     }
 
     private func plan(
