@@ -13,14 +13,14 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Load users, posters and impressions (or referrals, earnings) into a vantio-v1 tenant.",
         discussion: """
-            FILE is a .csv file with a header row naming the fields (an empty cell leaves a field
-            out; a metadata cell holds a JSON object), a .json array of rows, or a .json object
-            shaped like the fixtures ({"users": [...], "posters": [...], ...}). The resource of a CSV
+            FILE is a .csv file with a header row naming the fields (an empty cell leaves a field \
+            out; a metadata cell holds a JSON object), a .json array of rows, or a .json object \
+            shaped like the fixtures ({"users": [...], "posters": [...], ...}). The resource of a CSV \
             file or JSON array is --resource, or else the file's name (users.csv).
 
-            Every row is validated first, including its references to rows of the file and to
-            records already stored. If any row is bad, every bad row is printed with its line and
-            nothing is written (exit 1). Otherwise all rows are written in one transaction; rows
+            Every row is validated first, including its references to rows of the file and to \
+            records already stored. If any row is bad, every bad row is printed with its line and \
+            nothing is written (exit 1). Otherwise all rows are written in one transaction; rows \
             whose id is already stored are left as they are. Safe while the server runs.
 
             Examples:
