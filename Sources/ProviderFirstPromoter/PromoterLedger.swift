@@ -56,16 +56,21 @@ struct PromoterLedger: Sendable {
     }
 
     /// Cash rewards in the campaign, in phase `in_progress` or `settled`, not attached to a live
-    /// payout (one in phase `open`, `in_progress` or `settled`). A payout whose word has no
-    /// phase any more counts as live: paying a reward twice is the worse mistake.
+    /// payout (one in phase `open`, `in_progress` or `settled`).
+    ///
+    /// Only a payout seen in phase `failed` or `void` frees its rewards. The two lists are read
+    /// separately, so the rewards may already name a payout the payouts list does not show yet
+    /// (a concurrent create just committed it): such a payout counts as live, and paying a
+    /// reward twice cannot happen. Rewards read before that commit carry older versions, so
+    /// attaching them fails the compare-and-set and the transaction re-runs on fresh data.
     func unpaidRewards(campaignID: Int64, tenant: TenantConfig) -> [Reward] {
         let rewardWords = tenant.statusPolicies[ResourceName.rewards]?.vocabulary
         let payoutWords = tenant.statusPolicies[ResourceName.payouts]?.vocabulary
-        var livePayouts = Set<Int64>()
+        var freedPayouts = Set<Int64>()
         for payout in payouts {
             switch payoutWords?.phase(of: payout.status) {
-            case .failed?, .void?: continue
-            default: livePayouts.insert(payout.id)
+            case .failed?, .void?: freedPayouts.insert(payout.id)
+            default: continue
             }
         }
         return rewards.filter { reward in
@@ -75,7 +80,7 @@ struct PromoterLedger: Sendable {
             default: return false
             }
             guard let payoutID = reward.payoutID else { return true }
-            return !livePayouts.contains(payoutID)
+            return freedPayouts.contains(payoutID)
         }
     }
 }

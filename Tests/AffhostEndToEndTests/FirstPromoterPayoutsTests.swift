@@ -174,6 +174,28 @@ import Testing
         }
     }
 
+    @Test func concurrentCreatesNeverPayTheSameRewardsTwice() async throws {
+        try await FirstPromoter.run { host in
+            for amount in [100, 200, 300] {
+                _ = try await host.fpForm(.post, "/api/v1/rewards/create", "ref_id=avery&reward_type=cash&amount=\(amount)")
+            }
+            let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await host.fpForm(.post, "/api/v1/payouts/create", "promoter_id=8262622") }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let created = responses.filter { $0.status == 200 }
+            #expect(created.count == 1)
+            #expect(created.first?.fpObject["amount"] == .int(600))
+            for response in responses where response.status != 200 {
+                expectFPError(response, 422, "Promoter has no unpaid balance.")
+            }
+            let pending = try await host.fp(.get, "/api/v1/payouts/list?promoter_id=8262622&status=pending")
+            #expect(pending.header("Total") == "2")
+        }
+    }
+
     @Test func aClawbackThatLeavesNothingPositiveIsNoUnpaidBalance() async throws {
         try await FirstPromoter.run { host in
             _ = try await host.fpForm(.post, "/api/v1/rewards/create", "ref_id=avery&reward_type=cash&amount=400")
