@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    @Test func concurrentCreatesWithOneEmailMakeOnePromoter() async throws {
+        try await FirstPromoter.run { host in
+            let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await host.fpForm(.post, "/api/v1/promoters/create", "email=Same@example.com&first_name=Sam&cust_id=c\(index)")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(responses.filter { $0.status == 200 }.count == 1)
+            for response in responses where response.status != 200 {
+                expectFP(response, 422, Self.fieldErrors(["company_user.user.email": "has already been taken"]))
+            }
+            let list = try await host.fp(.get, "/api/v1/promoters/list")
+            #expect(list.header("Total") == "2")
+        }
+    }
+
     @Test func campaignAndParentAreCheckedBeforeTheFields() async throws {
         try await FirstPromoter.run { host in
             let create = "/api/v1/promoters/create"

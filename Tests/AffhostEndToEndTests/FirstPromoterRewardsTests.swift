@@ -69,6 +69,24 @@ import Testing
         }
     }
 
+    @Test func concurrentCreatesWithOneEventIDMakeOneReward() async throws {
+        try await FirstPromoter.run { host in
+            let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await host.fpForm(.post, "/api/v1/rewards/create", "ref_id=avery&reward_type=cash&amount=5&event_id=evt_once")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(responses.filter { $0.status == 200 }.count == 1)
+            for response in responses where response.status != 200 {
+                expectFPError(response, 422, "Event id has already been taken.")
+            }
+            #expect(try await host.fp(.get, "/api/v1/rewards/list").header("Total") == "3")
+        }
+    }
+
     @Test func balancesFollowRewardPhasesPerUnitAndMayGoNegative() async throws {
         try await FirstPromoter.run { host in
             for body in ["reward_type=credits&amount=50", "reward_type=free_months&amount=2", "reward_type=points&amount=7&status=denied"] {
