@@ -34,7 +34,7 @@ enum EarningRoutes {
         return try await IdempotentCreate.run(engine: context.engine, scope: resource, idempotency: idempotency) { tx in
             let fields = FieldRules(body)
             let referralID = try fields.requiredText("referral_id")
-            let amount = try fields.amount(required: true)!
+            let amount = try fields.amount()
             let currency = try fields.currency() ?? tx.tenant.currency
             let type = try fields.nullableText("type") ?? .null
             let description = try fields.nullableText("description") ?? .null
@@ -45,7 +45,7 @@ enum EarningRoutes {
             let initial = tx.engine.policy(for: resource).vocabulary.initial
             var record = VantioRecords.earning(
                 id: VantioIDs.make(prefix: VantioResource.idPrefix(resource)), referralID: referralID,
-                programID: referral.data["program_id"]?.stringValue ?? "", amount: amount, currency: currency,
+                programID: referral.text("program_id"), amount: amount, currency: currency,
                 type: type, description: description, status: initial, referenceID: .null, createdAt: tx.now,
                 paidAt: nil, updatedAt: tx.now, metadata: metadata
             )
@@ -66,7 +66,7 @@ enum EarningRoutes {
         let record = try await context.engine.transaction { tx -> Record in
             guard var record = try await tx.engine.find(resource, id: id) else { throw notFound }
             let fields = FieldRules(try body.get())
-            let amount = try fields.amount(required: false)
+            let amount = try fields.optionalAmount()
             let currency = try fields.currency()
             let type = try fields.nullableText("type")
             let description = try fields.nullableText("description")

@@ -41,11 +41,19 @@ struct FieldRules {
         }
     }
 
-    func email(required: Bool) throws(VantioError) -> String? {
-        guard let value = body["email"], !(required && value.isNull) else {
-            if required { throw .badRequest("email is required") }
-            return nil
-        }
+    /// A required email (`email is required` when absent or `null`).
+    func email() throws(VantioError) -> String {
+        guard let value = body["email"], !value.isNull else { throw .badRequest("email is required") }
+        return try email(value)
+    }
+
+    /// An optional email: absent gives `nil`, `null` is not an address.
+    func optionalEmail() throws(VantioError) -> String? {
+        guard let value = body["email"] else { return nil }
+        return try email(value)
+    }
+
+    private func email(_ value: JSONValue) throws(VantioError) -> String {
         guard case .string(let text) = value, Self.isEmail(text) else {
             throw .badRequest("email must be a valid email address")
         }
@@ -55,12 +63,20 @@ struct FieldRules {
     /// Largest integer a JavaScript client can hold exactly (2^53 - 1).
     static let maximumAmount: Int64 = 9_007_199_254_740_991
 
+    /// A required amount (`amount is required` when absent or `null`).
+    func amount() throws(VantioError) -> Int64 {
+        guard let value = body["amount"], !value.isNull else { throw .badRequest("amount is required") }
+        return try cents(value)
+    }
+
+    /// An optional amount: absent gives `nil`, `null` is not an amount.
+    func optionalAmount() throws(VantioError) -> Int64? {
+        guard let value = body["amount"] else { return nil }
+        return try cents(value)
+    }
+
     /// A positive whole number of cents; strings and fractions are refused.
-    func amount(required: Bool) throws(VantioError) -> Int64? {
-        guard let value = body["amount"], !(required && value.isNull) else {
-            if required { throw .badRequest("amount is required") }
-            return nil
-        }
+    private func cents(_ value: JSONValue) throws(VantioError) -> Int64 {
         guard let cents = value.exactInteger, cents > 0, cents <= Self.maximumAmount else {
             throw .badRequest("amount must be a positive integer")
         }

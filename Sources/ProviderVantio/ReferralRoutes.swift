@@ -36,7 +36,7 @@ enum ReferralRoutes {
             let impressionID = try fields.requiredText("impression_id")
             let firstName = try fields.requiredText("first_name")
             let lastName = try fields.requiredText("last_name")
-            let email = try fields.email(required: true)!
+            let email = try fields.email()
             let profilePicture = try fields.nullableText("profile_picture") ?? .null
             let metadata = try fields.metadata() ?? [:]
             guard let impression = try await tx.engine.find(VantioResource.impressions, id: impressionID) else {
@@ -46,8 +46,8 @@ enum ReferralRoutes {
             var record = VantioRecords.referral(
                 id: VantioIDs.make(prefix: VantioResource.idPrefix(resource)), impressionID: impressionID,
                 firstName: firstName, lastName: lastName, email: email, profilePicture: profilePicture,
-                status: initial, programID: impression.data["program_id"]?.stringValue ?? "",
-                studentID: impression.data["student_id"]?.stringValue ?? "", createdAt: tx.now, verifiedAt: nil,
+                status: initial, programID: impression.text("program_id"),
+                studentID: impression.text("student_id"), createdAt: tx.now, verifiedAt: nil,
                 updatedAt: tx.now, metadata: metadata
             )
             if try VantioRecords.setStatus(initial, of: &record, in: &tx)?.entersSettled == true {
@@ -68,7 +68,7 @@ enum ReferralRoutes {
             let fields = FieldRules(try body.get())
             let firstName = try fields.optionalText("first_name")
             let lastName = try fields.optionalText("last_name")
-            let email = try fields.email(required: false)
+            let email = try fields.optionalEmail()
             let profilePicture = try fields.nullableText("profile_picture")
             let status = fields.body["status"]
             let verifiedAt = try fields.timestampOrNull("verified_at")
