@@ -3,7 +3,7 @@ import Testing
 
 /// Every store the conformance suite runs against. A new store joins by adding its kind here.
 extension StoreKind {
-    static let all: [StoreKind] = [.sqlite]
+    static let all: [StoreKind] = [.sqlite] + postgresWhenInstalled
 }
 
 /// One kind of store, as the conformance suite sees it.

@@ -1,0 +1,139 @@
+import AffiliateCore
+import Logging
+import PostgresNIO
+
+/// The schema, as numbered steps applied in order at open and recorded in `schema_migrations`.
+///
+/// Steps are never edited once released: a database carries the steps it ran, and a new binary
+/// only appends. Text that is compared or ordered is `COLLATE "C"` so that list order is byte
+/// order, exactly as in SQLite, whatever locale the cluster was created with. Instants are
+/// microseconds since 1970 (`bigint`), the engine's own resolution, so nothing rounds.
+enum PostgresMigrations {
+    struct Migration: Sendable {
+        let version: Int32
+        let statements: [String]
+    }
+
+    /// Serialises migrations of every affhost instance on this database (the text "affhost").
+    static let advisoryLockKey: Int64 = 0x6166_6668_6F73_74
+
+    static let all: [Migration] = [
+        Migration(version: 1, statements: [
+            """
+            CREATE TABLE records (
+                tenant text COLLATE "C" NOT NULL,
+                resource text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                status text COLLATE "C",
+                sort_key text COLLATE "C" NOT NULL,
+                version bigint NOT NULL CHECK (version > 0),
+                data text NOT NULL,
+                tags text[] NOT NULL DEFAULT '{}',
+                PRIMARY KEY (tenant, resource, id)
+            )
+            """,
+            "CREATE INDEX records_in_order ON records (tenant, resource, sort_key, id)",
+            "CREATE INDEX records_by_status ON records (tenant, resource, status, sort_key, id)",
+            "CREATE INDEX records_by_tags ON records USING gin (tags)",
+            """
+            COMMENT ON COLUMN records.data IS 'the record as its dialect renders it: a JSON object whose key order matters, hence text and not jsonb'
+            """,
+            """
+            COMMENT ON COLUMN records.tags IS 'filterable attributes in record order, each the JSON array ["name","value"]'
+            """,
+            """
+            CREATE TABLE claims (
+                tenant text COLLATE "C" NOT NULL,
+                resource text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                value text COLLATE "C" NOT NULL,
+                record_id text COLLATE "C" NOT NULL,
+                PRIMARY KEY (tenant, resource, name, value)
+            )
+            """,
+            """
+            CREATE TABLE audit_events (
+                tenant text COLLATE "C" NOT NULL,
+                resource text COLLATE "C" NOT NULL,
+                record_id text COLLATE "C" NOT NULL,
+                seq bigint GENERATED ALWAYS AS IDENTITY,
+                from_status text,
+                to_status text NOT NULL,
+                at bigint NOT NULL,
+                key_id text NOT NULL,
+                request_id text NOT NULL,
+                PRIMARY KEY (tenant, resource, record_id, seq)
+            )
+            """,
+            "COMMENT ON COLUMN audit_events.at IS 'microseconds since 1970-01-01 UTC'",
+            """
+            CREATE TABLE idempotency_keys (
+                tenant text COLLATE "C" NOT NULL,
+                scope text COLLATE "C" NOT NULL,
+                key text COLLATE "C" NOT NULL,
+                payload_digest text NOT NULL,
+                record_id text NOT NULL,
+                expires_at bigint NOT NULL,
+                PRIMARY KEY (tenant, scope, key)
+            )
+            """,
+            "COMMENT ON COLUMN idempotency_keys.expires_at IS 'microseconds since 1970-01-01 UTC'",
+            """
+            CREATE TABLE sequences (
+                tenant text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                value bigint NOT NULL,
+                PRIMARY KEY (tenant, name)
+            )
+            """,
+        ]),
+    ]
+
+    static var latestVersion: Int32 { all.last?.version ?? 0 }
+
+    /// Brings the database to ``latestVersion`` in one transaction under an advisory lock, so two
+    /// instances starting at once apply each step exactly once, and a failed step leaves nothing.
+    /// Returns the versions it applied.
+    @discardableResult
+    static func apply(
+        on connection: PostgresConnection, migrations: [Migration] = all, logger: Logger
+    ) async throws -> [Int32] {
+        let latest = migrations.last?.version ?? 0
+        do {
+            return try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLockKey))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    logger: logger
+                )
+                var current: Int32 = 0
+                let rows = try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
+                for try await version in rows.decode(Int32.self) { current = version }
+                if current > latest {
+                    throw StoreFailure(
+                        "the database schema is at version \(current), newer than the version \(latest) this affhost knows: "
+                            + "upgrade affhost (an older binary must not write to a newer schema)"
+                    )
+                }
+                var applied: [Int32] = []
+                for migration in migrations where migration.version > current {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version) VALUES (\(migration.version))", logger: logger
+                    )
+                    applied.append(migration.version)
+                }
+                return applied
+            }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import AffiliateCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func record(tenant: String, resource: String, id: String) async throws -> Record? {
+        if NulCharacter.isIn(tenant, resource, id) { return nil }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: RecordColumns.list) FROM records
+                WHERE tenant = \(tenant) AND resource = \(resource) AND id = \(id)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(RecordColumns.Row.self) {
+                return try RecordColumns.record(tenant: tenant, resource: resource, row: row)
+            }
+            return nil
+        }
+    }
+
+    public func record(claimedBy claim: ClaimKey) async throws -> Record? {
+        if NulCharacter.isIn(claim.tenant, claim.resource, claim.name, claim.value) { return nil }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT r.id, r.status, r.sort_key, r.version, r.data, r.tags
+                FROM claims c JOIN records r ON r.tenant = c.tenant AND r.resource = c.resource AND r.id = c.record_id
+                WHERE c.tenant = \(claim.tenant) AND c.resource = \(claim.resource)
+                  AND c.name = \(claim.name) AND c.value = \(claim.value)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(RecordColumns.Row.self) {
+                return try RecordColumns.record(tenant: claim.tenant, resource: claim.resource, row: row)
+            }
+            return nil
+        }
+    }
+
+    /// Pages in index order (sort key, then id). With `countTotal` the count and the page come
+    /// from one statement, so they agree even while other instances write.
+    public func records(matching query: RecordQuery) async throws -> RecordPage {
+        let tagTexts = RecordColumns.texts(of: query.tags)
+        if NulCharacter.isIn(query.tenant, query.resource, query.status) || NulCharacter.isIn(tagTexts) {
+            return RecordPage(records: [], total: query.countTotal ? 0 : nil)
+        }
+        var binds = PostgresBindings()
+        binds.append(query.tenant)
+        binds.append(query.resource)
+        var filter = "tenant = $1 AND resource = $2"
+        if let status = query.status {
+            binds.append(status)
+            filter += " AND status = $\(binds.count)"
+        }
+        if !tagTexts.isEmpty {
+            binds.append(tagTexts)
+            filter += " AND tags @> $\(binds.count)"
+        }
+        var window = ""
+        if let limit = query.limit {
+            binds.append(Int64(max(0, limit)))
+            window += " LIMIT $\(binds.count)"
+        }
+        if query.offset > 0 {
+            binds.append(Int64(query.offset))
+            window += " OFFSET $\(binds.count)"
+        }
+        let page = "SELECT \(RecordColumns.list) FROM records WHERE \(filter) ORDER BY sort_key, id\(window)"
+
+        let logger = self.logger
+        let tenant = query.tenant
+        let resource = query.resource
+        guard query.countTotal else {
+            let statement = PostgresQuery(unsafeSQL: page, binds: binds)
+            return try await withConnection { connection in
+                var records: [Record] = []
+                for try await row in try await connection.query(statement, logger: logger).decode(RecordColumns.Row.self) {
+                    records.append(try RecordColumns.record(tenant: tenant, resource: resource, row: row))
+                }
+                return RecordPage(records: records)
+            }
+        }
+        let statement = PostgresQuery(
+            unsafeSQL: """
+                SELECT p.id, p.status, p.sort_key, p.version, p.data, p.tags, c.total
+                FROM (SELECT count(*) AS total FROM records WHERE \(filter)) c
+                LEFT JOIN LATERAL (\(page)) p ON true
+                """,
+            binds: binds
+        )
+        return try await withConnection { connection in
+            var records: [Record] = []
+            var total = 0
+            let rows = try await connection.query(statement, logger: logger)
+            for try await (id, status, sortKey, version, data, tags, count) in rows.decode(
+                (String?, String?, String?, Int64?, String?, [String]?, Int64).self
+            ) {
+                total = Int(count)
+                guard let id, let sortKey, let version, let data, let tags else { continue }
+                let row = (id, status, sortKey, version, data, tags)
+                records.append(try RecordColumns.record(tenant: tenant, resource: resource, row: row))
+            }
+            return RecordPage(records: records, total: total)
+        }
+    }
+
+    /// The entry even when expired: its `expiresAt` tells the caller, and a later commit
+    /// replaces it.
+    public func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry? {
+        if NulCharacter.isIn(tenant, scope, key) { return nil }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT payload_digest, record_id, expires_at FROM idempotency_keys
+                WHERE tenant = \(tenant) AND scope = \(scope) AND key = \(key)
+                """,
+                logger: logger
+            )
+            for try await (digest, recordID, expiresAt) in rows.decode((String, String, Int64).self) {
+                return IdempotencyEntry(
+                    tenant: tenant, scope: scope, key: key, payloadDigest: digest, recordID: recordID,
+                    expiresAt: Timestamp(microseconds: expiresAt)
+                )
+            }
+            return nil
+        }
+    }
+
+    public func auditTrail(tenant: String, resource: String, recordID: String) async throws -> [AuditEvent] {
+        if NulCharacter.isIn(tenant, resource, recordID) { return [] }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT from_status, to_status, at, key_id, request_id FROM audit_events
+                WHERE tenant = \(tenant) AND resource = \(resource) AND record_id = \(recordID)
+                ORDER BY seq
+                """,
+                logger: logger
+            )
+            var events: [AuditEvent] = []
+            for try await (from, to, at, keyID, requestID) in rows.decode((String?, String, Int64, String, String).self) {
+                events.append(
+                    AuditEvent(
+                        tenant: tenant, resource: resource, recordID: recordID, from: from, to: to,
+                        at: Timestamp(microseconds: at), keyID: keyID, requestID: requestID
+                    )
+                )
+            }
+            return events
+        }
+    }
+
+    public func statusCounts(tenant: String, resource: String) async throws -> [String: Int] {
+        if NulCharacter.isIn(tenant, resource) { return [:] }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT status, count(*) FROM records
+                WHERE tenant = \(tenant) AND resource = \(resource) AND status IS NOT NULL
+                GROUP BY status
+                """,
+                logger: logger
+            )
+            var counts: [String: Int] = [:]
+            for try await (status, count) in rows.decode((String, Int64).self) {
+                counts[status] = Int(count)
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import AffiliateCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Applies the batch in one transaction. Each step is a single statement whose outcome the
+    /// database decides (a version compared in the `WHERE`, a key inserted `ON CONFLICT`), so the
+    /// batch is refused with ``StoreConflict`` whenever another writer got there first, on any
+    /// instance. Records go first and in a fixed order: two batches touching the same records
+    /// then queue on their row locks instead of deadlocking, and audit rows are numbered after the
+    /// record they describe was locked, so the trail follows commit order.
+    public func commit(_ batch: WriteBatch) async throws {
+        if batch.isEmpty { return }
+        try Self.refuseNul(in: batch)
+        let records = batch.records.sorted { ($0.resource, $0.id) < ($1.resource, $1.id) }
+        let releases = batch.releases.sorted { ($0.resource, $0.name, $0.value) < ($1.resource, $1.name, $1.value) }
+        let claims = batch.claims.sorted { ($0.resource, $0.name, $0.value) < ($1.resource, $1.name, $1.value) }
+        let audit = batch.audit
+        let idempotency = batch.idempotency
+        let now = Timestamp.now().microseconds
+        let logger = self.logger
+        try await withTransaction { connection in
+            do {
+                for record in records {
+                    try await Self.write(record, on: connection, logger: logger)
+                }
+                for key in releases {
+                    try await connection.query(
+                        """
+                        DELETE FROM claims WHERE tenant = \(key.tenant) AND resource = \(key.resource)
+                          AND name = \(key.name) AND value = \(key.value)
+                        """,
+                        logger: logger
+                    )
+                }
+                for claim in claims {
+                    // Re-claiming a value the same record holds is a no-op, not a conflict.
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO claims (tenant, resource, name, value, record_id)
+                        VALUES (\(claim.tenant), \(claim.resource), \(claim.name), \(claim.value), \(claim.recordID))
+                        ON CONFLICT (tenant, resource, name, value) DO UPDATE SET record_id = claims.record_id
+                        WHERE claims.record_id = excluded.record_id
+                        RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    if try await rows.collect().isEmpty {
+                        throw StoreConflict.claim(
+                            ClaimKey(tenant: claim.tenant, resource: claim.resource, name: claim.name, value: claim.value)
+                        )
+                    }
+                }
+                for event in audit {
+                    try await connection.query(
+                        """
+                        INSERT INTO audit_events (tenant, resource, record_id, from_status, to_status, at, key_id, request_id)
+                        VALUES (\(event.tenant), \(event.resource), \(event.recordID), \(event.from), \(event.to),
+                                \(event.at.microseconds), \(event.keyID), \(event.requestID))
+                        """,
+                        logger: logger
+                    )
+                }
+                for entry in idempotency {
+                    // An expired entry is forgotten: the key may be used afresh.
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO idempotency_keys (tenant, scope, key, payload_digest, record_id, expires_at)
+                        VALUES (\(entry.tenant), \(entry.scope), \(entry.key), \(entry.payloadDigest), \(entry.recordID),
+                                \(entry.expiresAt.microseconds))
+                        ON CONFLICT (tenant, scope, key) DO UPDATE SET payload_digest = excluded.payload_digest,
+                            record_id = excluded.record_id, expires_at = excluded.expires_at
+                        WHERE idempotency_keys.expires_at <= \(now)
+                        RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    if try await rows.collect().isEmpty {
+                        throw StoreConflict.idempotency(scope: entry.scope, key: entry.key)
+                    }
+                }
+            } catch let error as PSQLError where error.undidTransaction {
+                // The server rolled back a deadlock victim; like a lost race, the engine retries.
+                let first = records.first
+                throw StoreConflict.version(resource: first?.resource ?? "", id: first?.id ?? "")
+            }
+        }
+    }
+
+    /// Inserts a new record (expected version 0) or updates it if its version is still the one
+    /// read; otherwise the batch loses the race.
+    private static func write(_ record: Record, on connection: PostgresConnection, logger: Logger) async throws {
+        let data = RecordColumns.text(of: record.data)
+        let tags = RecordColumns.texts(of: record.tags)
+        let rows: PostgresRowSequence
+        if record.version == 0 {
+            rows = try await connection.query(
+                """
+                INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags)
+                VALUES (\(record.tenant), \(record.resource), \(record.id), \(record.status), \(record.sortKey), 1,
+                        \(data), \(tags))
+                ON CONFLICT (tenant, resource, id) DO NOTHING
+                RETURNING 1
+                """,
+                logger: logger
+            )
+        } else {
+            rows = try await connection.query(
+                """
+                UPDATE records SET status = \(record.status), sort_key = \(record.sortKey), version = version + 1,
+                    data = \(data), tags = \(tags)
+                WHERE tenant = \(record.tenant) AND resource = \(record.resource) AND id = \(record.id)
+                  AND version = \(record.version)
+                RETURNING 1
+                """,
+                logger: logger
+            )
+        }
+        if try await rows.collect().isEmpty {
+            throw StoreConflict.version(resource: record.resource, id: record.id)
+        }
+    }
+
+    public func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64 {
+        if NulCharacter.isIn(tenant, sequence) { throw NulCharacter.refuse("the sequence \(sequence)") }
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO sequences (tenant, name, value) VALUES (\(tenant), \(sequence), GREATEST(1, \(atLeast)))
+                ON CONFLICT (tenant, name) DO UPDATE SET value = GREATEST(sequences.value + 1, excluded.value)
+                RETURNING value
+                """,
+                logger: logger
+            )
+            for try await value in rows.decode(Int64.self) { return value }
+            throw StoreFailure("the sequence \(sequence) of tenant \(tenant) returned no value")
+        }
+    }
+
+    public func seed(_ data: SeedData, tenant: String) async throws -> Int {
+        if data.isEmpty { return 0 }
+        let records = data.records.map { record in
+            var record = record
+            record.tenant = tenant
+            return record
+        }
+        let claims = data.claims
+        let floors = data.sequenceFloors.sorted { $0.key < $1.key }
+        if NulCharacter.isIn(tenant) || records.contains(where: Self.hasNul) || claims.contains(where: Self.hasNul)
+            || NulCharacter.isIn(floors.map(\.key))
+        {
+            throw NulCharacter.refuse("the seed of tenant \(tenant)")
+        }
+        let logger = self.logger
+        return try await withTransaction { connection in
+            var added = 0
+            for record in records {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags)
+                    VALUES (\(tenant), \(record.resource), \(record.id), \(record.status), \(record.sortKey),
+                            1, \(RecordColumns.text(of: record.data)),
+                            \(RecordColumns.texts(of: record.tags)))
+                    ON CONFLICT (tenant, resource, id) DO NOTHING
+                    RETURNING 1
+                    """,
+                    logger: logger
+                )
+                added += try await rows.collect().count
+            }
+            for claim in claims {
+                try await connection.query(
+                    """
+                    INSERT INTO claims (tenant, resource, name, value, record_id)
+                    VALUES (\(tenant), \(claim.resource), \(claim.name), \(claim.value), \(claim.recordID))
+                    ON CONFLICT (tenant, resource, name, value) DO NOTHING
+                    """,
+                    logger: logger
+                )
+            }
+            for (name, floor) in floors {
+                try await connection.query(
+                    """
+                    INSERT INTO sequences (tenant, name, value) VALUES (\(tenant), \(name), \(floor))
+                    ON CONFLICT (tenant, name) DO UPDATE SET value = GREATEST(sequences.value, excluded.value)
+                    """,
+                    logger: logger
+                )
+            }
+            return added
+        }
+    }
+
+    private static func refuseNul(in batch: WriteBatch) throws {
+        if batch.records.contains(where: hasNul) { throw NulCharacter.refuse("a record") }
+        if batch.claims.contains(where: hasNul) { throw NulCharacter.refuse("a unique value") }
+        if batch.releases.contains(where: { NulCharacter.isIn($0.tenant, $0.resource, $0.name, $0.value) }) {
+            throw NulCharacter.refuse("a released value")
+        }
+        if batch.audit.contains(where: { NulCharacter.isIn($0.tenant, $0.resource, $0.recordID, $0.from, $0.to, $0.keyID, $0.requestID) }) {
+            throw NulCharacter.refuse("an audit event")
+        }
+        if batch.idempotency.contains(where: {
+            NulCharacter.isIn($0.tenant, $0.scope, $0.key, $0.payloadDigest, $0.recordID)
+        }) {
+            throw NulCharacter.refuse("an idempotency key")
+        }
+    }
+
+    private static func hasNul(_ record: Record) -> Bool {
+        // `data` is JSON text, where U+0000 is written as an escape.
+        NulCharacter.isIn(record.tenant, record.resource, record.id, record.status, record.sortKey)
+            || record.tags.contains { NulCharacter.isIn($0.name, $0.value) }
+    }
+
+    private static func hasNul(_ claim: UniqueClaim) -> Bool {
+        NulCharacter.isIn(claim.tenant, claim.resource, claim.name, claim.value, claim.recordID)
+    }
+}

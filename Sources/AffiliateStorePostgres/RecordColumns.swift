@@ -1,0 +1,57 @@
+import AffiliateCore
+import PostgresNIO
+
+/// How a ``Record`` maps to a `records` row: the ordered JSON object as text, tags as an array of
+/// `["name","value"]` texts (in record order, duplicates kept) that a GIN index can match whole.
+enum RecordColumns {
+    /// The columns every record read selects, in this order.
+    static let list = "id, status, sort_key, version, data, tags"
+
+    typealias Row = (String, String?, String, Int64, String, [String])
+
+    static func record(tenant: String, resource: String, row: Row) throws -> Record {
+        let (id, status, sortKey, version, dataText, tagTexts) = row
+        guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
+            throw StoreFailure("stored data of \(resource) \(id) in tenant \(tenant) is not a JSON object")
+        }
+        var tags: [Tag] = []
+        tags.reserveCapacity(tagTexts.count)
+        for text in tagTexts {
+            guard case .array(let pair)? = try? JSONValue(parsing: text), pair.count == 2,
+                  let name = pair[0].stringValue, let value = pair[1].stringValue
+            else {
+                throw StoreFailure("stored tag \(text) of \(resource) \(id) in tenant \(tenant) is not [name, value]")
+            }
+            tags.append(Tag(name, value))
+        }
+        return Record(
+            tenant: tenant, resource: resource, id: id, status: status, sortKey: sortKey, version: version,
+            data: data, tags: tags
+        )
+    }
+
+    static func text(of tag: Tag) -> String {
+        JSONValue.array([.string(tag.name), .string(tag.value)]).serialized
+    }
+
+    static func texts(of tags: [Tag]) -> [String] { tags.map(text(of:)) }
+
+    static func text(of data: JSONObject) -> String { JSONValue.object(data).serialized }
+}
+
+/// PostgreSQL text cannot hold U+0000, which a Swift string (and SQLite) can. No stored value
+/// contains it, so a lookup for one finds nothing without asking the server, and a write of one
+/// is refused with a clear reason instead of the server's encoding error.
+enum NulCharacter {
+    static func isIn(_ texts: String?...) -> Bool {
+        texts.contains { $0?.utf8.contains(0) ?? false }
+    }
+
+    static func isIn(_ texts: [String]) -> Bool {
+        texts.contains { $0.utf8.contains(0) }
+    }
+
+    static func refuse(_ what: String) -> StoreFailure {
+        StoreFailure("PostgreSQL cannot store the NUL character (U+0000) found in \(what)")
+    }
+}

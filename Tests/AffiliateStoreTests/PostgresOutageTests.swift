@@ -1,0 +1,61 @@
+import AffiliateCore
+import AffiliateStorePostgres
+import Testing
+
+/// The database goes away while affhost serves, then comes back: calls fail within the
+/// operation timeout (the engine answers 503), and work again without reopening the store.
+/// This test stops its server, so it has a cluster of its own.
+@Suite("PostgreSQL outage", .postgresInstalled)
+struct PostgresOutageTests {
+    @Test func failsFastWhileDownAndRecoversWhenBack() async throws {
+        let cluster = try await PostgresTestCluster.start()
+        do {
+            try await loseAndRegain(cluster)
+        } catch {
+            await cluster.remove()
+            throw error
+        }
+        await cluster.remove()
+    }
+
+    private func loseAndRegain(_ cluster: PostgresTestCluster) async throws {
+        let database = try await cluster.createDatabase()
+        let timeout = Duration.seconds(2)
+        let store = try await PostgresStore.open(
+            url: cluster.url(database: database), options: .init(operationTimeout: timeout), logger: StoreTestLogger.quiet
+        )
+        try await StoreSample.insert([StoreSample.record("1")], into: store)
+
+        try await cluster.stopServer()
+        let clock = ContinuousClock()
+        // The first call finds its pooled connection dropped, the later ones wait for a new
+        // connection that does not come: each must give up within the timeout.
+        for attempt in 0..<3 {
+            let started = clock.now
+            await #expect("attempt \(attempt)") {
+                _ = try await store.record(tenant: "acme", resource: "payouts", id: "1")
+            } throws: { error in
+                (error as? StoreFailure)?.description.hasPrefix("PostgreSQL at 127.0.0.1:\(cluster.port) ") == true
+            }
+            let elapsed = started.duration(to: clock.now)
+            #expect(elapsed < timeout + .seconds(1), "attempt \(attempt) took \(elapsed)")
+        }
+        await #expect {
+            try await store.commit(StoreSample.inserting([StoreSample.record("2")]))
+        } throws: { error in
+            error is StoreFailure
+        }
+
+        try await cluster.startServer()
+        let deadline = clock.now.advanced(by: .seconds(30))
+        var recovered: Record?
+        while recovered == nil, clock.now < deadline {
+            recovered = try? await store.record(tenant: "acme", resource: "payouts", id: "1")
+            if recovered == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(recovered?.version == 1)
+        try await store.commit(StoreSample.inserting([StoreSample.record("2")]))
+        #expect(try await store.record(tenant: "acme", resource: "payouts", id: "2")?.version == 1)
+        try await store.close()
+    }
+}
