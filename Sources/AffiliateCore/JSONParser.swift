@@ -158,16 +158,17 @@ private struct JSONByteParser {
         index += 1
         let start = index
         // Fast path: no escapes.
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let slice = bytes[start..<index]
+                guard let text = string(start..<index, ascii: ascii) else { throw fail("invalid UTF-8") }
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8") }
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var scalars: [UInt8] = Array(bytes[start..<index])
@@ -216,6 +217,16 @@ private struct JSONByteParser {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// ASCII is valid UTF-8 as it stands; other text is validated from a buffer pointer. Both
+    /// avoid `String(validating:)` on an array slice, whose unspecialised generic path was
+    /// nearly half the cost of parsing a stored record (bench/results/README.md).
+    func string(_ range: Range<Int>, ascii: Bool) -> String? {
+        bytes.withUnsafeBufferPointer { buffer in
+            let slice = UnsafeBufferPointer(rebasing: buffer[range])
+            return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+        }
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
