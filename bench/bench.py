@@ -80,6 +80,21 @@ def say(text):
     print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
+def busy_fraction(seconds=1.0):
+    """How busy all CPUs are, from /proc/stat over `seconds`, while nothing of the run is running."""
+    def sample():
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        idle = values[3] + values[4]
+        return sum(values), idle
+
+    total_before, idle_before = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    total = total_after - total_before
+    return 1 - (idle_after - idle_before) / total if total else 0.0
+
+
 def write(path, text):
     with open(path, "w") as out:
         out.write(text)
@@ -191,13 +206,18 @@ def run(options, workdir):
         },
         "scenarios": {},
     }
+    results["machine_busy_before"] = busy_fraction()
+    if results["machine_busy_before"] > 0.1:
+        say(f"warning: the CPUs were {results['machine_busy_before']:.0%} busy before the server started; other "
+            "processes compete with it, so req/s and latency will be worse (CPU us/req is not affected)")
     try:
         say(f"starting {options.binary} serve on {server.url}")
         results["startup_s"] = server.start(timeout=600)
+        results["rss_mb_at_start"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
         for name in ("healthz", "fp_update", "vantio_update", "vantio_list"):
-            results["scenarios"][name] = scenarios.measure(server.url, name, options, targets, say)
+            results["scenarios"][name] = scenarios.measure(server, name, options, targets, say)
         reload = scenarios.reloads_under_load(
-            server.url, options.binary, workdir, config, variants, options, targets, say
+            server, options.binary, workdir, config, variants, options, targets, say
         )
         results["scenarios"]["fp_update_during_reloads"] = reload.pop("load")
         results["reload"] = reload

@@ -101,7 +101,8 @@ def table(results):
         f"{results['machine']['memory_gib']} GiB; affhost {results['revision']}",
         "",
     ]
-    header = f"{'scenario':<31}{'req/s (x base)':>17}{'p50 ms (x base)':>17}{'p99 ms (x base)':>17}{'non-2xx':>9}  {'target':<34}"
+    header = (f"{'scenario':<31}{'req/s (x base)':>17}{'p50 ms (x base)':>17}{'p99 ms (x base)':>17}"
+              f"{'non-2xx':>9}{'CPU us/req':>12}  {'target':<34}")
     lines += [header, "-" * len(header)]
 
     def cell(value, ratio, digits):
@@ -114,7 +115,7 @@ def table(results):
         lines.append(
             f"{label:<31}{cell(s['requests_per_s'], s['ratio_requests_per_s'], 0):>17}"
             f"{cell(s['p50_ms'], s['ratio_p50'], 2):>17}{cell(s['p99_ms'], s['ratio_p99'], 2):>17}"
-            f"{s['non2xx']:>9}  {text:<34} {ok}".rstrip()
+            f"{s['non2xx']:>9}{s['server_cpu_us_per_request']:>12.0f}  {text:<34} {ok}".rstrip()
         )
     lines.append("-" * len(header))
     reload = results["reload"]
@@ -134,7 +135,7 @@ def table(results):
     ]
     for label, text, subject in others:
         target_text, ok = verdict(results, subject)
-        lines.append(f"{label:<31}{text:<60}  {target_text:<34} {ok}".rstrip())
+        lines.append(f"{label:<31}{text:<72}  {target_text:<34} {ok}".rstrip())
     seed = results["seed"]
     lines.append("")
     lines.append(

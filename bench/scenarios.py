@@ -65,18 +65,23 @@ def summarize(report):
     }
 
 
-def run_wrk(url, scenario, lane, seconds, options, targets):
+def run_wrk(server, scenario, lane, seconds, options, targets):
+    cpu_before = server.cpu_seconds()
     completed = subprocess.run(
-        wrk_command(url, scenario, lane, seconds, options, targets), capture_output=True, text=True
+        wrk_command(server.url, scenario, lane, seconds, options, targets), capture_output=True, text=True
     )
-    return summarize(read_report(scenario, completed))
+    result = summarize(read_report(scenario, completed))
+    result["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) * 1e6 / result["requests"]
+    return result
 
 
-def measure(url, scenario, options, targets, say):
+def measure(server, scenario, options, targets, say):
     say(f"{scenario}: {options.warmup} s warm-up, {options.duration} s measured")
     if options.warmup > 0:
-        run_wrk(url, scenario, WARMUP_LANE, options.warmup, options, targets)
-    return run_wrk(url, scenario, MEASURE_LANE, options.duration, options, targets)
+        run_wrk(server, scenario, WARMUP_LANE, options.warmup, options, targets)
+    result = run_wrk(server, scenario, MEASURE_LANE, options.duration, options, targets)
+    result["rss_mb_after"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
+    return result
 
 
 APPLIED = re.compile(r"configuration applied in ([0-9.]+) ms")
@@ -97,13 +102,14 @@ def reload_once(binary, workdir, config):
     return wall_ms, float(match.group(1)), completed.stdout.strip()
 
 
-def reloads_under_load(url, binary, workdir, config_path, variants, options, targets, say):
+def reloads_under_load(server, binary, workdir, config_path, variants, options, targets, say):
     """Runs the FirstPromoter scenario for the run's duration and, meanwhile, swaps in the
     reload files one after another (the first grows the tenant count, the next ones alternate
     between two files that differ in one tenant), one `affhost reload` per second."""
     say(f"fp_update during reloads: {options.duration} s, one reload per second")
+    cpu_before = server.cpu_seconds()
     wrk = subprocess.Popen(
-        wrk_command(url, "fp_update", RELOAD_LANE, options.duration, options, targets),
+        wrk_command(server.url, "fp_update", RELOAD_LANE, options.duration, options, targets),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     reloads = []
@@ -127,6 +133,8 @@ def reloads_under_load(url, binary, workdir, config_path, variants, options, tar
             wrk.wait()
     load = summarize(read_report("fp_update during reloads", subprocess.CompletedProcess(
         wrk.args, wrk.returncode, stdout, stderr)))
+    load["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) * 1e6 / load["requests"]
+    load["rss_mb_after"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
     steady = reloads[1:]
     return {
         "load": load,

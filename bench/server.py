@@ -72,6 +72,13 @@ class Server:
                     values[name] = int(rest.split()[0])
         return values
 
+    def cpu_seconds(self):
+        """User plus system CPU time the server has used so far: divided by the requests of a
+        scenario it gives a cost per request that other processes on the machine do not skew."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self, timeout=120):
         """SIGTERM, as systemd stops it; a server that does not exit in time is killed and
         reported."""
