@@ -4,8 +4,8 @@ Seeding goes through the product's own path: a first `affhost serve` on a config
 tenants reference generated fixture files loads them into the store at start. The measured
 server then runs a configuration without `fixtures:` lines, as a production host with a large
 store does (fixtures are demo data, re-read on every reload; nobody keeps a million records in
-them). With SQLite the seeded file is kept as a pristine copy, so that every run (and a rerun
-with --workdir) starts from the same records.
+them). The seeded store is kept as a pristine copy (stores.py), so every run starts from the
+same records.
 """
 
 import argparse
@@ -20,6 +20,7 @@ import time
 import generate
 import report
 import scenarios
+import stores
 from server import BenchFailure, Server, free_port
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -42,8 +43,11 @@ def parse_arguments():
                         help="tenants in the file reloaded under load (default 1000)")
     parser.add_argument("--check-tenants", type=int, default=10_000,
                         help="tenants in the file timed with affhost check (default 10000)")
-    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--postgres-url", help="with --store postgres: an empty database the run may fill")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                        help="sqlite (default) or postgres: a throwaway cluster in the work directory "
+                             "made with the installed initdb/pg_ctl, or --postgres-url")
+    parser.add_argument("--postgres-url",
+                        help="with --store postgres: an empty database to use instead (seeded by every run)")
     parser.add_argument("--binary", default=os.path.join(REPOSITORY, ".build", "release", "affhost"),
                         help="the affhost executable (default .build/release/affhost)")
     parser.add_argument("--workdir",
@@ -66,8 +70,8 @@ def parse_arguments():
         parser.error("--reload-tenants must be larger than --tenants (the reload adds tenants)")
     if options.connections < options.threads:
         parser.error("--connections must be at least --threads")
-    if options.store == "postgres" and not options.postgres_url:
-        parser.error("--store postgres needs --postgres-url")
+    if options.postgres_url and options.store != "postgres":
+        parser.error("--postgres-url goes with --store postgres")
     if not os.access(options.binary, os.X_OK):
         parser.error(f"{options.binary} is not an executable; run `swift build -c release` first")
     options.binary = os.path.abspath(options.binary)
@@ -106,24 +110,19 @@ def generator_fingerprint(options):
     return {"tenants": options.tenants, "records": options.records, "generator": digest}
 
 
-def seed(options, workdir, tenants, store_url):
+def seed(options, workdir, tenants, store):
     """Loads the fixtures through `affhost serve`; returns how long it took and the server's
-    RSS with them loaded, or None when a pristine SQLite store of the same parameters was
-    already in the work directory."""
-    marker = os.path.join(workdir, "seed", "parameters.json")
+    RSS with them loaded, or None when the work directory already held a pristine store made
+    with the same parameters."""
     fingerprint = generator_fingerprint(options)
-    if options.store == "sqlite" and os.path.exists(marker):
-        with open(marker) as existing:
-            if json.load(existing) == fingerprint:
-                say("reusing the seeded store in " + os.path.join(workdir, "seed"))
-                return None
-        shutil.rmtree(os.path.join(workdir, "seed"))
-    os.makedirs(os.path.join(workdir, "seed"), exist_ok=True)
-
+    if store.pristine(fingerprint):
+        say("reusing the seeded store in " + workdir)
+        return None
     say(f"generating fixtures: {options.records} payouts over {options.fp_tenants} tenants, "
         f"{options.records} earnings over {options.vantio_tenants} tenants")
     fixtures = os.path.join(workdir, "fixtures")
     generate.write_fixtures(fixtures, tenants)
+    store_url = store.begin_seeding()
     config = os.path.join(workdir, "seed.yaml")
     port = free_port()
     write(config, generate.config_yaml(tenants, port, store_url, fixtures_dir="fixtures"))
@@ -138,31 +137,27 @@ def seed(options, workdir, tenants, store_url):
         server.kill()
     say(f"seeded in {seconds:.1f} s (server RSS with the fixtures loaded: {memory['VmRSS'] / 1024:.0f} MiB)")
     shutil.rmtree(fixtures)
-    if options.store == "sqlite":
-        write(marker, json.dumps(fingerprint))
+    store.end_seeding(fingerprint)
     return {"seconds": seconds, "rss_mb_with_fixtures": memory["VmRSS"] * 1024 / 1e6}
-
-
-def fresh_store(workdir):
-    """A copy of the pristine seeded SQLite files for this run."""
-    run = os.path.join(workdir, "run")
-    shutil.rmtree(run, ignore_errors=True)
-    os.makedirs(run)
-    for suffix in ("", "-wal", "-shm"):
-        source = os.path.join(workdir, "seed", "affhost.sqlite" + suffix)
-        if os.path.exists(source):
-            shutil.copyfile(source, os.path.join(run, "affhost.sqlite" + suffix))
 
 
 def run(options, workdir):
     tenants = generate.plan(options.tenants, options.records)
     if options.store == "sqlite":
-        seed_url, run_url = "sqlite:seed/affhost.sqlite", "sqlite:run/affhost.sqlite"
+        store = stores.SQLiteFiles(workdir)
+    elif options.postgres_url:
+        store = stores.PostgresURL(options.postgres_url)
     else:
-        seed_url = run_url = options.postgres_url
-    seeded = seed(options, workdir, tenants, seed_url)
-    if options.store == "sqlite":
-        fresh_store(workdir)
+        store = stores.PostgresCluster(workdir)
+    try:
+        seeded = seed(options, workdir, tenants, store)
+        run_url = store.fresh()
+        return measure(options, workdir, tenants, run_url, seeded)
+    finally:
+        store.close()
+
+
+def measure(options, workdir, tenants, run_url, seeded):
 
     port = free_port()
     targets = os.path.join(workdir, "targets.lua")
