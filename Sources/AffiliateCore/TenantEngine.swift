@@ -7,8 +7,9 @@ public struct TenantEngine: Sendable {
     public let store: any Store
     /// Who is acting, for the audit trail.
     public let origin: ChangeOrigin
-    /// How many times a transaction body is re-run after losing a compare-and-set race.
-    public static let maximumAttempts = 8
+    /// How many times a transaction body is re-run after losing a compare-and-set race. With
+    /// the jittered backoff below, dozens of writers on one hot record all get through.
+    public static let maximumAttempts = 40
 
     public init(tenant: TenantConfig, store: any Store, origin: ChangeOrigin) {
         self.tenant = tenant
@@ -72,7 +73,7 @@ public struct TenantEngine: Sendable {
         _ body: (inout Transaction) async throws -> T
     ) async throws -> T {
         var lastConflict: StoreConflict?
-        for _ in 0..<Self.maximumAttempts {
+        for attempt in 0..<Self.maximumAttempts {
             var transaction = Transaction(engine: self, now: .now())
             let result = try await body(&transaction)
             if transaction.batch.isEmpty { return result }
@@ -81,6 +82,7 @@ public struct TenantEngine: Sendable {
                 return result
             } catch let conflict as StoreConflict {
                 lastConflict = conflict
+                try await Self.backOff(attempt: attempt)
                 continue
             } catch let error as EngineError {
                 throw error
@@ -93,6 +95,13 @@ public struct TenantEngine: Sendable {
         case .idempotency(_, let key)?: throw EngineError.idempotencyConflict(key: key)
         default: throw EngineError.contention
         }
+    }
+
+    /// Waits a random time that grows with the attempt (full jitter, capped at 50 ms), so
+    /// writers that lost the same race do not collide again in lockstep.
+    static func backOff(attempt: Int) async throws {
+        let ceiling = min(50_000, 500 << min(attempt, 7))
+        try await Task.sleep(for: .microseconds(Int.random(in: 0...ceiling)))
     }
 
     /// Turns store failures into ``EngineError/unavailable(reason:)`` so that dialects answer

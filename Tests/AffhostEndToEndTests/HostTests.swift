@@ -181,4 +181,33 @@ import Testing
             #expect(event.tenant == "acme")
         }
     }
+
+    /// Forty clients change one record at once: every request succeeds (losers of a
+    /// compare-and-set race retry), and the audit trail is one unbroken chain of moves.
+    @Test func concurrentWritersOnOneRecordAllSucceedAndTheAuditTrailIsOneChain() async throws {
+        try await TestHost.run(yaml: Self.config(), files: Self.fixtures) { host in
+            let words = ["pending", "processing", "completed"]
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in 0..<40 {
+                    group.addTask {
+                        try await host.send(
+                            .put, "/api/v1/payouts/update?id=2710287&status=\(words[client % 3])", headers: ["X-API-KEY": Self.fpKey]
+                        ).status
+                    }
+                }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+            #expect(statuses == Array(repeating: 200, count: 40))
+            let trail = try await host.store.auditTrail(tenant: "acme", resource: "payouts", recordID: "2710287")
+            #expect(!trail.isEmpty)
+            #expect(trail.first?.from == "pending")
+            for (previous, next) in zip(trail, trail.dropFirst()) {
+                #expect(next.from == previous.to)
+            }
+            let stored = try await host.store.record(tenant: "acme", resource: "payouts", id: "2710287")
+            #expect(stored?.status == trail.last?.to)
+        }
+    }
 }
