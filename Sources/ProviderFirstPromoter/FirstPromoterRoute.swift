@@ -42,11 +42,11 @@ extension FirstPromoterFailure {
     init(escaped error: EngineError) {
         switch error {
         case .alreadyTaken(_, ClaimName.email, _):
-            self = PromoterFieldErrors(email: "has already been taken").failure
+            self = PromoterFieldErrors(email: PromoterFieldErrors.taken).failure
         case .alreadyTaken(_, ClaimName.custID, _):
-            self = PromoterFieldErrors(custID: "has already been taken").failure
+            self = PromoterFieldErrors(custID: PromoterFieldErrors.taken).failure
         case .alreadyTaken(_, ClaimName.refID, _):
-            self = PromoterFieldErrors(refID: "has already been taken").failure
+            self = PromoterFieldErrors(refID: PromoterFieldErrors.taken).failure
         case .alreadyTaken(_, ClaimName.eventID, _):
             self = .unprocessable("Event id has already been taken.")
         case .notFound:

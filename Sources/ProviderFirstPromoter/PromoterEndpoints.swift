@@ -19,17 +19,18 @@ enum PromoterEndpoints {
             let parentID = try await parent(parameters, engine: engine)
 
             var errors = PromoterFieldErrors()
+            var stale = StaleClaims()
             let email = parameters["email"] ?? ""
             if email.isEmpty {
                 errors.email = PromoterFieldErrors.blank
             } else if !PromoterFormat.isValidEmail(email) {
                 errors.email = PromoterFieldErrors.invalid
-            } else if try await PromoterLookup.live(email: email, engine: engine) != nil {
+            } else if try await !emailIsFree(email, for: nil, engine: engine, stale: &stale) {
                 errors.email = PromoterFieldErrors.taken
             }
             let custID = parameters["cust_id"]
             if let custID, !custID.isEmpty,
-                try await !PromoterLookup.isFree(ClaimName.custID, custID, for: nil, engine: engine, verify: { $0.custID == custID })
+                try await !stale.isFree(ClaimName.custID, custID, for: nil, engine: engine, verify: { $0.custID == custID })
             {
                 errors.custID = PromoterFieldErrors.taken
             }
@@ -37,7 +38,7 @@ enum PromoterEndpoints {
             if let requestedRef {
                 if !PromoterFormat.isValidRefID(requestedRef) {
                     errors.refID = PromoterFieldErrors.invalid
-                } else if try await !refIsFree(requestedRef, for: nil, engine: engine) {
+                } else if try await !refIsFree(requestedRef, for: nil, engine: engine, stale: &stale) {
                     errors.refID = PromoterFieldErrors.taken
                 }
             }
@@ -51,7 +52,7 @@ enum PromoterEndpoints {
             if let requestedRef {
                 refID = requestedRef
             } else {
-                refID = try await generatedRefID(firstName: parameters["first_name"], engine: engine)
+                refID = try await generatedRefID(firstName: parameters["first_name"], engine: engine, stale: &stale)
             }
             let authToken = try await freshAuthToken(engine: engine)
             let id = try await engine.nextID(sequence: SequenceName.promoters)
@@ -69,6 +70,7 @@ enum PromoterEndpoints {
                 profile: Promoter.profile(id: profileID) { parameters[$0] }, promotions: [promotion]
             )
             tx.insert(promoter.stored(tenant: tx.tenant.id))
+            stale.release(in: &tx)
             for claim in promoter.claims {
                 tx.claim(ResourceName.promoters, name: claim.name, value: claim.value, for: String(id))
             }
@@ -93,19 +95,20 @@ enum PromoterEndpoints {
             }
 
             var errors = PromoterFieldErrors()
+            var stale = StaleClaims()
             let email = parameters["email"]
             if let email {
                 if email.isEmpty {
                     errors.email = PromoterFieldErrors.blank
                 } else if !PromoterFormat.isValidEmail(email) {
                     errors.email = PromoterFieldErrors.invalid
-                } else if let holder = try await PromoterLookup.live(email: email, engine: engine), holder.id != selfID {
+                } else if try await !emailIsFree(email, for: selfID, engine: engine, stale: &stale) {
                     errors.email = PromoterFieldErrors.taken
                 }
             }
             let custID = parameters["new_cust_id"]
             if let custID, !custID.isEmpty,
-                try await !PromoterLookup.isFree(ClaimName.custID, custID, for: selfID, engine: engine, verify: { $0.custID == custID })
+                try await !stale.isFree(ClaimName.custID, custID, for: selfID, engine: engine, verify: { $0.custID == custID })
             {
                 errors.custID = PromoterFieldErrors.taken
             }
@@ -114,12 +117,13 @@ enum PromoterEndpoints {
             if let refID, refID != promoter.defaultPromotion?.refID {
                 if !PromoterFormat.isValidRefID(refID) {
                     errors.refID = PromoterFieldErrors.invalid
-                } else if try await !refIsFree(refID, for: nil, engine: engine) {
+                } else if try await !refIsFree(refID, for: nil, engine: engine, stale: &stale) {
                     errors.refID = PromoterFieldErrors.taken
                 }
             }
             guard errors.isEmpty else { throw errors.failure }
 
+            stale.release(in: &tx)
             let id = String(selfID)
             if let email, email.lowercased() != promoter.email.lowercased() {
                 tx.release(ResourceName.promoters, name: ClaimName.email, value: promoter.email.lowercased())
@@ -232,19 +236,25 @@ enum PromoterEndpoints {
         return parent.id
     }
 
-    static func refIsFree(_ refID: String, for promoterID: Int64?, engine: TenantEngine) async throws -> Bool {
-        try await PromoterLookup.isFree(ClaimName.refID, refID, for: promoterID, engine: engine) { $0.promotion(refID: refID) != nil }
+    static func refIsFree(_ refID: String, for promoterID: Int64?, engine: TenantEngine, stale: inout StaleClaims) async throws -> Bool {
+        try await stale.isFree(ClaimName.refID, refID, for: promoterID, engine: engine) { $0.promotion(refID: refID) != nil }
+    }
+
+    /// Emails are claimed lower-cased: unique and matched case-insensitively.
+    static func emailIsFree(_ email: String, for promoterID: Int64?, engine: TenantEngine, stale: inout StaleClaims) async throws -> Bool {
+        let key = email.lowercased()
+        return try await stale.isFree(ClaimName.email, key, for: promoterID, engine: engine) { $0.email.lowercased() == key }
     }
 
     /// The first name's stem if free, else the stem plus 4 random characters; 5 random
     /// characters when the stem is empty.
-    static func generatedRefID(firstName: String?, engine: TenantEngine) async throws -> String {
+    static func generatedRefID(firstName: String?, engine: TenantEngine, stale: inout StaleClaims) async throws -> String {
         let stem = PromoterFormat.refStem(firstName: firstName)
-        if !stem.isEmpty, try await refIsFree(stem, for: nil, engine: engine) { return stem }
+        if !stem.isEmpty, try await refIsFree(stem, for: nil, engine: engine, stale: &stale) { return stem }
         for _ in 0..<16 {
             let candidate = stem.isEmpty ? RandomText.make(5, from: RandomText.lowerAlphanumerics)
                 : stem + RandomText.make(4, from: RandomText.lowerAlphanumerics)
-            if try await refIsFree(candidate, for: nil, engine: engine) { return candidate }
+            if try await refIsFree(candidate, for: nil, engine: engine, stale: &stale) { return candidate }
         }
         throw EngineError.contention
     }

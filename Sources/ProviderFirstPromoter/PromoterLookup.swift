@@ -74,11 +74,47 @@ enum PromoterLookup {
         return nil
     }
 
-    /// Whether a unique promoter value is free for `promoterID` (`nil`: a new promoter).
-    static func isFree(
+    /// Who holds a unique promoter value, as a write must know it.
+    enum ClaimState {
+        case free
+        /// Held by this live promoter.
+        case held(Promoter)
+        /// Claimed, but the record no longer has the value or is deleted: fixtures re-seeded
+        /// after a rename or delete restore claims of values their records gave up. The writer
+        /// releases it in the same batch before claiming the value anew.
+        case stale
+    }
+
+    static func state(
+        of claim: String, _ value: String, engine: TenantEngine, verify: (Promoter) -> Bool
+    ) async throws -> ClaimState {
+        guard let record = try await engine.find(ResourceName.promoters, claim: claim, value: value) else { return .free }
+        guard let promoter = Promoter(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+        return !promoter.deleted && verify(promoter) ? .held(promoter) : .stale
+    }
+}
+
+/// The stale claims a promoter write found, released in its batch before its own claims.
+struct StaleClaims {
+    private(set) var values: [(name: String, value: String)] = []
+
+    /// Whether the value may be claimed by `promoterID` (`nil`: a new promoter), noting a stale
+    /// claim to release.
+    mutating func isFree(
         _ claim: String, _ value: String, for promoterID: Int64?, engine: TenantEngine, verify: (Promoter) -> Bool
     ) async throws -> Bool {
-        guard let holder = try await holder(of: claim, value, engine: engine, verify: verify) else { return true }
-        return holder.id == promoterID
+        switch try await PromoterLookup.state(of: claim, value, engine: engine, verify: verify) {
+        case .free:
+            return true
+        case .held(let holder):
+            return holder.id == promoterID
+        case .stale:
+            if !values.contains(where: { $0.name == claim && $0.value == value }) { values.append((claim, value)) }
+            return true
+        }
+    }
+
+    func release(in tx: inout Transaction) {
+        for stale in values { tx.release(ResourceName.promoters, name: stale.name, value: stale.value) }
     }
 }

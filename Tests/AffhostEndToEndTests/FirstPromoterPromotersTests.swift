@@ -261,6 +261,38 @@ import Testing
         }
     }
 
+    /// Fixtures re-seeded at a restart restore the claims of values their promoter gave up
+    /// since (a renamed ref id, a deleted promoter's email). Such a claim finds nothing and
+    /// does not keep the value from a new owner.
+    @Test func claimsLeftByReseededFixturesDoNotBlockTheirValues() async throws {
+        try await FirstPromoter.run { host in
+            _ = try await host.fpForm(.put, "/api/v1/promoters/update", "id=8262622&new_ref_id=avery_l&email=avery@example.org")
+            var batch = WriteBatch()
+            for (name, value) in [("ref_id", "avery"), ("email", "avery.lee@example.com"), ("cust_id", "cus_old")] {
+                batch.claims.append(UniqueClaim(tenant: "acme", resource: "promoters", name: name, value: value, recordID: "8262622"))
+            }
+            try await host.store.commit(batch)
+
+            expectFPError(try await host.fp(.get, "/api/v1/promoters/show?ref_id=avery"), 404, "Promoter not found.")
+            expectFPError(try await host.fp(.get, "/api/v1/promoters/show?cust_id=cus_old"), 404, "Promoter not found.")
+            let created = try await host.fpForm(.post, "/api/v1/promoters/create", "email=Avery.Lee@example.com&ref_id=avery&cust_id=cus_old")
+            #expect(created.status == 200)
+            let id = try #require(created.fpObject["id"])
+            for query in ["ref_id=avery", "promoter_email=avery.lee@example.com", "cust_id=cus_old"] {
+                #expect(try await host.fp(.get, "/api/v1/promoters/show?\(query)").fpObject["id"] == id)
+            }
+            // The same holds for a rename onto a stale value.
+            try await host.store.commit({
+                var batch = WriteBatch()
+                batch.claims.append(UniqueClaim(tenant: "acme", resource: "promoters", name: "ref_id", value: "ghost", recordID: "8262622"))
+                return batch
+            }())
+            let renamed = try await host.fpForm(.put, "/api/v1/promoters/update", "ref_id=avery&new_ref_id=ghost")
+            #expect(renamed.fpObject["default_ref_id"] == .string("ghost"))
+            #expect(try await host.fp(.get, "/api/v1/promoters/show?ref_id=ghost").fpObject["id"] == id)
+        }
+    }
+
     @Test func listFiltersByCampaignAndPages() async throws {
         try await FirstPromoter.run { host in
             _ = try await host.fpForm(.post, "/api/v1/promoters/create", "email=s1@example.com&campaign_id=15170")
