@@ -5,11 +5,17 @@ import GRDB
 ///
 /// Each function either applies everything it was given or throws (a ``StoreConflict`` for a
 /// lost race); the caller's savepoint then undoes whatever it had applied. Statements are the
-/// connection's cached ones: a write parses no SQL after the first time.
+/// connection's cached ones: a write parses no SQL after the first time. Count changes are
+/// only gathered in ``tallies``; the group commit writes them.
 struct SQLiteBatchWriter {
     let db: Database
+    private(set) var tallies = SQLiteTallies()
 
-    func apply(_ batch: WriteBatch, now: Timestamp) throws {
+    init(db: Database) {
+        self.db = db
+    }
+
+    mutating func apply(_ batch: WriteBatch, now: Timestamp) throws {
         for record in batch.records { try write(record) }
         // Releases first, so that one batch can move a value from one record to another.
         for key in batch.releases { try release(key) }
@@ -38,7 +44,7 @@ struct SQLiteBatchWriter {
         }
     }
 
-    func write(_ record: Record) throws {
+    mutating func write(_ record: Record) throws {
         let existing = try stored(tenant: record.tenant, resource: record.resource, id: record.id)
         let tagsText = SQLiteRecordCoding.encodeTags(record.tags)
         if record.version == 0 {
@@ -55,15 +61,17 @@ struct SQLiteBatchWriter {
             record.status, record.sortKey, record.version + 1, SQLiteRecordCoding.encodeData(record.data), tagsText,
             existing.rowID,
         ])
-        if existing.status != record.status {
-            if let old = existing.status { try tally(record, .status, "", old, by: -1) }
-            if let new = record.status { try tally(record, .status, "", new, by: 1) }
-        }
-        // A status update, the common write, keeps its tags and sort key: the tag index and its
-        // tallies are left alone.
-        guard existing.tagsText != tagsText || existing.sortKey != record.sortKey else { return }
-        let oldTags = distinct(SQLiteRecordCoding.decodeTags(existing.tagsText) ?? [])
         let newTags = distinct(record.tags)
+        // A status update, the common write, keeps its tags and sort key: the tag index is
+        // left alone.
+        guard existing.tagsText != tagsText || existing.sortKey != record.sortKey else {
+            tallies.move(
+                tenant: record.tenant, resource: record.resource,
+                from: .init(status: existing.status, tags: newTags), to: .init(status: record.status, tags: newTags)
+            )
+            return
+        }
+        let oldTags = distinct(SQLiteRecordCoding.decodeTags(existing.tagsText) ?? [])
         let delete = try db.cachedStatement(
             sql: """
                 DELETE FROM record_tag
@@ -76,13 +84,14 @@ struct SQLiteBatchWriter {
             ])
         }
         try insertTags(newTags, of: record)
-        let kept = Set(oldTags).intersection(newTags)
-        for tag in oldTags where !kept.contains(tag) { try tally(record, .tag, tag.name, tag.value, by: -1) }
-        for tag in newTags where !kept.contains(tag) { try tally(record, .tag, tag.name, tag.value, by: 1) }
+        tallies.move(
+            tenant: record.tenant, resource: record.resource,
+            from: .init(status: existing.status, tags: oldTags), to: .init(status: record.status, tags: newTags)
+        )
     }
 
     /// Inserts a record that does not exist yet, with version 1.
-    func insert(_ record: Record, tagsText: String) throws {
+    mutating func insert(_ record: Record, tagsText: String) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags)
@@ -92,11 +101,9 @@ struct SQLiteBatchWriter {
             record.tenant, record.resource, record.id, record.status, record.sortKey,
             SQLiteRecordCoding.encodeData(record.data), tagsText,
         ])
-        try tally(record, .all, "", "", by: 1)
-        if let status = record.status { try tally(record, .status, "", status, by: 1) }
         let tags = distinct(record.tags)
         try insertTags(tags, of: record)
-        for tag in tags { try tally(record, .tag, tag.name, tag.value, by: 1) }
+        tallies.move(tenant: record.tenant, resource: record.resource, from: nil, to: .init(status: record.status, tags: tags))
     }
 
     /// Whether a record with this id is stored (seeding skips those).
@@ -118,17 +125,9 @@ struct SQLiteBatchWriter {
 
     /// The record's tags without repeats, first occurrence first: a record counts once per tag.
     private func distinct(_ tags: [Tag]) -> [Tag] {
+        guard tags.count > 1 else { return tags }
         var seen = Set<Tag>()
         return tags.filter { seen.insert($0).inserted }
-    }
-
-    private func tally(_ record: Record, _ facet: SQLiteTallyFacet, _ name: String, _ value: String, by delta: Int64) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO record_tally (tenant, resource, facet, name, value, count) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant, resource, facet, name, value) DO UPDATE SET count = count + excluded.count
-                """
-        ).execute(arguments: [record.tenant, record.resource, facet.rawValue, name, value, delta])
     }
 
     // MARK: Claims

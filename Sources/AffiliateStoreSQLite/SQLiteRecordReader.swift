@@ -51,11 +51,11 @@ struct SQLiteRecordReader {
         guard query.tags.count > 1 || query.status != nil else { return .tag(0) }
         var best = (driver: SQLiteListFilter.Driver.tag(0), entries: Int.max)
         for (index, tag) in query.tags.enumerated() {
-            let entries = try tally(tenant: query.tenant, resource: query.resource, facet: .tag, name: tag.name, value: tag.value)
+            let entries = try tally(query, .tag, name: tag.name, value: tag.value)
             if entries < best.entries { best = (.tag(index), entries) }
         }
         if let status = query.status,
-           try tally(tenant: query.tenant, resource: query.resource, facet: .status, name: "", value: status) < best.entries
+           try tally(query, .status, status: status) < best.entries
         {
             best.driver = .records
         }
@@ -85,35 +85,31 @@ struct SQLiteRecordReader {
         ("SELECT count(*) \(filter.from)", filter.arguments)
     }
 
-    /// The tally row that answers `query`'s total alone, if one does.
-    static func tallyFacet(_ query: RecordQuery) -> (SQLiteTallyFacet, name: String, value: String)? {
-        switch (query.tags.count, query.status) {
-        case (0, nil): (.all, "", "")
-        case (0, let status?): (.status, "", status)
-        case (1, nil): (.tag, query.tags[0].name, query.tags[0].value)
-        default: nil
-        }
-    }
-
-    /// One tally row when the filter is "everything", one status or one tag; otherwise a count
-    /// over the same driving index the page was read from.
+    /// One tally row when the filter is at most one tag and a status; otherwise a count over
+    /// the same driving index the page was read from.
     private func total(_ query: RecordQuery, _ filter: SQLiteListFilter) throws -> Int {
-        if let (facet, name, value) = Self.tallyFacet(query) {
-            return try tally(tenant: query.tenant, resource: query.resource, facet: facet, name: name, value: value)
+        switch (query.tags.first, query.tags.count, query.status) {
+        case (_, 0, nil): return try tally(query, .all)
+        case (_, 0, let status?): return try tally(query, .status, status: status)
+        case (let tag?, 1, nil): return try tally(query, .tag, name: tag.name, value: tag.value)
+        case (let tag?, 1, let status?): return try tally(query, .tagStatus, name: tag.name, value: tag.value, status: status)
+        default:
+            let count = Self.countSQL(filter)
+            return try Int.fetchOne(db.cachedStatement(sql: count.sql), arguments: count.arguments) ?? 0
         }
-        let count = Self.countSQL(filter)
-        return try Int.fetchOne(db.cachedStatement(sql: count.sql), arguments: count.arguments) ?? 0
     }
 
-    private func tally(tenant: String, resource: String, facet: SQLiteTallyFacet, name: String, value: String) throws -> Int {
+    private func tally(
+        _ query: RecordQuery, _ facet: SQLiteTallyFacet, name: String = "", value: String = "", status: String = ""
+    ) throws -> Int {
         let count = try Int.fetchOne(
             db.cachedStatement(
                 sql: """
                     SELECT count FROM record_tally
-                    WHERE tenant = ? AND resource = ? AND facet = ? AND name = ? AND value = ?
+                    WHERE tenant = ? AND resource = ? AND facet = ? AND name = ? AND value = ? AND status = ?
                     """
             ),
-            arguments: [tenant, resource, facet.rawValue, name, value]
+            arguments: [query.tenant, query.resource, facet.rawValue, name, value, status]
         )
         return count ?? 0
     }
@@ -122,7 +118,7 @@ struct SQLiteRecordReader {
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT value, count FROM record_tally
+                    SELECT status, count FROM record_tally
                     WHERE tenant = ? AND resource = ? AND facet = ? AND count > 0
                     """
             ),

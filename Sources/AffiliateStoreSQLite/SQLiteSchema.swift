@@ -9,6 +9,7 @@ enum SQLiteSchema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createVersion1)
+        migrator.registerMigration("v2", migrate: countTagsPerStatus)
         return migrator
     }()
 
@@ -19,8 +20,8 @@ enum SQLiteSchema {
     ///   one row; `record_order` and `record_status_order` serve list pages in index order.
     /// - `record_tag` is the tag index: one row per distinct (name, value) of a record, carrying
     ///   the record's sort key so that a tag-filtered page is read in order from its primary key.
-    /// - `record_tally` keeps running counts (all records, per status, per tag) so that totals
-    ///   and status counts cost one row however large a resource grows.
+    /// - `record_tally` keeps running counts so that totals and status counts cost one row
+    ///   however large a resource grows (see ``countTagsPerStatus(_:)`` for its current form).
     private static func createVersion1(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -98,14 +99,42 @@ enum SQLiteSchema {
                 """
         )
     }
-}
 
-/// What a `record_tally` row counts.
-enum SQLiteTallyFacet: Int64 {
-    /// Every record of the resource (`name` and `value` empty).
-    case all = 0
-    /// Records with the status in `value` (`name` empty).
-    case status = 1
-    /// Records carrying the tag `name` = `value`.
-    case tag = 2
+    /// v2: tallies also count each tag per status, so that a list filtered by one tag and a
+    /// status ("pending payouts of campaign 7") has its total in one row too. Tallies are
+    /// derived data: the table is rebuilt from the records and their tags.
+    private static func countTagsPerStatus(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                DROP TABLE record_tally;
+                CREATE TABLE record_tally (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    facet INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, resource, facet, name, value, status)
+                ) WITHOUT ROWID;
+
+                INSERT INTO record_tally (tenant, resource, facet, name, value, status, count)
+                SELECT tenant, resource, 0, '', '', '', count(*) FROM record GROUP BY tenant, resource;
+
+                INSERT INTO record_tally (tenant, resource, facet, name, value, status, count)
+                SELECT tenant, resource, 1, '', '', status, count(*) FROM record WHERE status IS NOT NULL
+                GROUP BY tenant, resource, status;
+
+                INSERT INTO record_tally (tenant, resource, facet, name, value, status, count)
+                SELECT tenant, resource, 2, name, value, '', count(*) FROM record_tag
+                GROUP BY tenant, resource, name, value;
+
+                INSERT INTO record_tally (tenant, resource, facet, name, value, status, count)
+                SELECT t.tenant, t.resource, 3, t.name, t.value, r.status, count(*)
+                FROM record_tag t JOIN record r ON r.tenant = t.tenant AND r.resource = t.resource AND r.id = t.record_id
+                WHERE r.status IS NOT NULL
+                GROUP BY t.tenant, t.resource, t.name, t.value, r.status;
+                """
+        )
+    }
 }

@@ -141,9 +141,14 @@ public final class SQLiteStore: Store {
     // MARK: Writes
 
     /// Runs a write in the next group transaction, once it is durable.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteBatchWriter) throws -> T) async throws -> T {
+    private func write<T: Sendable>(_ body: @escaping @Sendable (inout SQLiteBatchWriter) throws -> T) async throws -> T {
         do {
-            return try await writes.perform { try body(SQLiteBatchWriter(db: $0)) }
+            return try await writes.perform { db, tallies in
+                var writer = SQLiteBatchWriter(db: db)
+                let result = try body(&writer)
+                tallies.add(writer.tallies)
+                return result
+            }
         } catch {
             throw storeError(error)
         }

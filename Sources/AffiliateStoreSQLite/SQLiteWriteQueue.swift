@@ -8,9 +8,10 @@ import Synchronization
 /// With `synchronous = FULL` a COMMIT returns only after the WAL reached the disk, and that
 /// fsync, not the SQL, is what a write costs. So every write (``perform(_:)``) waits in a queue;
 /// the writer connection takes all waiting writes at once, applies each inside its own SAVEPOINT
-/// (a write that throws is rolled back alone and gets its own error), commits once, and only
-/// then answers every caller. Under load one fsync serves many requests; an idle store still
-/// commits a lone write at once.
+/// (a write that throws is rolled back alone and gets its own error), adds up the count changes
+/// of the writes that succeeded (``SQLiteTallies``) and writes them, commits once, and only then
+/// answers every caller. Under load one fsync serves many requests; an idle store still commits
+/// a lone write at once.
 final class SQLiteWriteQueue: Sendable {
     /// Bounds the latency a single transaction adds to the writes queued behind it.
     static let maximumGroupSize = 256
@@ -37,7 +38,7 @@ final class SQLiteWriteQueue: Sendable {
     private struct QueuedWrite: Sendable {
         /// Runs inside the group transaction. Returns how to answer the caller once the
         /// transaction's fate is known: `nil` when it committed, else the error that lost it.
-        let apply: @Sendable (Database) -> @Sendable (Error?) -> Void
+        let apply: @Sendable (Database, inout SQLiteTallies) -> @Sendable (Error?) -> Void
         /// Answers a caller whose write never ran.
         let abandon: @Sendable (Error) -> Void
     }
@@ -55,13 +56,15 @@ final class SQLiteWriteQueue: Sendable {
 
     /// Runs `body` in the next group transaction and returns its result once that transaction
     /// is durable. `body` must not swallow database errors: its savepoint is rolled back
-    /// exactly when it throws.
-    func perform<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// exactly when it throws, and its tally changes are kept only when it does not.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (Database, inout SQLiteTallies) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let write = QueuedWrite(
-                apply: { db in
+                apply: { db, tallies in
                     do {
-                        let value = try Self.inSavepoint(db) { try body(db) }
+                        var changes = SQLiteTallies()
+                        let value = try Self.inSavepoint(db) { try body(db, &changes) }
+                        tallies.add(changes)
                         return { error in
                             if let error {
                                 continuation.resume(throwing: error)
@@ -153,16 +156,18 @@ final class SQLiteWriteQueue: Sendable {
     private func commit(_ group: [QueuedWrite], _ db: Database) {
         var answers: [@Sendable (Error?) -> Void] = []
         answers.reserveCapacity(group.count)
+        var tallies = SQLiteTallies()
         do {
             try db.beginTransaction(.immediate)
             for write in group {
-                answers.append(write.apply(db))
+                answers.append(write.apply(db, &tallies))
                 // SQLite rolls the whole transaction back on some errors (disk full, I/O):
                 // then none of the group can commit.
                 if !db.isInsideTransaction {
                     throw StoreFailure("\(location): a write failed and SQLite rolled back its transaction")
                 }
             }
+            try tallies.write(to: db)
             try db.commit()
         } catch {
             try? db.rollback()

@@ -42,7 +42,7 @@ struct SQLiteStoreTests {
                     try String.fetchOne(db, sql: "PRAGMA journal_mode")
                 )
             }
-            #expect(migrations == ["v1"])
+            #expect(migrations == ["v1", "v2"])
             #expect(
                 tables == [
                     "audit_event", "claim", "grdb_migrations", "idempotency_entry", "record", "record_tag", "record_tally",
@@ -62,7 +62,54 @@ struct SQLiteStoreTests {
             #expect(try await second.record(tenant: "acme", resource: "payouts", id: "1") == stored[0])
             try await second.close()
             let migrations = try await inspect(path) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-            #expect(migrations == ["v1"])
+            #expect(migrations == ["v1", "v2"])
+        }
+    }
+
+    /// A file written by the first schema keeps its records, and v2 rebuilds the tallies
+    /// (now also per tag and status) from them.
+    @Test func aVersion1FileIsMigratedWithItsData() async throws {
+        try await withFile { path in
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
+            )
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v1")
+            try await queue.write { db in
+                for (id, status, promoter) in [("1", "pending", "7"), ("2", "completed", "7"), ("3", "pending", "8")] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags)
+                            VALUES ('acme', 'payouts', ?, ?, ?, 1, '{"id":1}', ?);
+                            INSERT INTO record_tag (tenant, resource, name, value, sort_key, record_id)
+                            VALUES ('acme', 'payouts', 'promoter_id', ?, ?, ?);
+                            """,
+                        arguments: [id, status, "000" + id, #"[["promoter_id",""# + promoter + #""]]"#, promoter, "000" + id, id]
+                    )
+                }
+            }
+            try queue.close()
+
+            let store = try await open(path)
+            func total(_ tags: [Tag], _ status: String?) async throws -> Int? {
+                try await store.records(
+                    matching: RecordQuery(tenant: "acme", resource: "payouts", tags: tags, status: status, countTotal: true)
+                ).total
+            }
+            #expect(try await total([], nil) == 3)
+            #expect(try await total([], "pending") == 2)
+            #expect(try await total([Tag("promoter_id", "7")], nil) == 2)
+            #expect(try await total([Tag("promoter_id", "7")], "pending") == 1)
+            #expect(try await total([Tag("promoter_id", "8")], "completed") == 0)
+            #expect(try await store.statusCounts(tenant: "acme", resource: "payouts") == ["pending": 2, "completed": 1])
+            let record = try await store.record(tenant: "acme", resource: "payouts", id: "2")
+            #expect(record == Record(
+                tenant: "acme", resource: "payouts", id: "2", status: "completed", sortKey: "0002", version: 1,
+                data: ["id": .int(1)], tags: [Tag("promoter_id", "7")]
+            ))
+            try await store.close()
+            let migrations = try await inspect(path) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            #expect(migrations == ["v1", "v2"])
         }
     }
 
@@ -70,12 +117,12 @@ struct SQLiteStoreTests {
         try await withFile { path in
             try await open(path).close()
             let queue = try DatabaseQueue(path: path)
-            try await queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2'), ('v3')") }
+            try await queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9'), ('v10')") }
             try queue.close()
             let error = await #expect(throws: StoreFailure.self) { try await open(path) }
             #expect(
                 error?.description
-                    == "sqlite:\(path): the file's schema is newer than this affhost knows (unknown migrations: v2, v3); "
+                    == "sqlite:\(path): the file's schema is newer than this affhost knows (unknown migrations: v10, v9); "
                     + "upgrade affhost to open it"
             )
         }
@@ -136,7 +183,7 @@ struct SQLiteStoreTests {
         try await withFile { path in
             let store = try await open(path)
             let slow = Task {
-                try await store.writes.perform { _ in Thread.sleep(forTimeInterval: 0.5) }
+                try await store.writes.perform { _, _ in Thread.sleep(forTimeInterval: 0.5) }
             }
             while store.groupCommitStatistics.transactions == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let outcomes = await concurrentCommits(40, on: store) { index in
