@@ -1,0 +1,134 @@
+import AffiliateCore
+
+/// One tenant: its identity, dialect, keys, vocabularies, campaigns, settings and fixtures.
+extension ConfigReader {
+    static let tenantKeys = [
+        "name", "dialect", "currency", "api_keys", "statuses", "transitions", "campaigns", "rate_limit", "fixtures",
+    ]
+
+    func readTenants(_ field: Field?, in root: Fields) -> [TenantConfig] {
+        guard let field else {
+            missing("tenants", in: root)
+            return []
+        }
+        guard let fields = mapping(field.value, at: field.path, expected: "a mapping of tenant ids to tenants") else {
+            return []
+        }
+        var tenants: [TenantConfig] = []
+        tenants.reserveCapacity(fields.count)
+        keyOwners.reserveCapacity(fields.count * 2)
+        for tenant in fields.all {
+            if let config = readTenant(tenant) { tenants.append(config) }
+        }
+        return tenants
+    }
+
+    /// The tenant, or `nil` when anything about it is wrong (every problem is recorded).
+    func readTenant(_ field: Field) -> TenantConfig? {
+        let problemsBefore = log.count
+        let id = field.key
+        if !Self.isTenantID(id) {
+            problem("invalid tenant id \"\(id)\": use only lower-case letters, digits, \"-\" and \"_\"",
+                    at: field.keyNode, path: field.path)
+        }
+        guard let fields = mapping(field.value, at: field.path) else { return nil }
+
+        let dialect = readDialect(fields)
+        let settings = readSettings(fields, dialect: dialect)
+        let name = requiredText("name", in: fields)
+        let currency = readCurrency(fields.given("currency"))
+        let apiKeys = readAPIKeys(fields, tenant: id)
+        let policies = readStatusPolicies(
+            statuses: fields.given("statuses"), transitions: fields.given("transitions"), dialect: dialect,
+            tenant: fields)
+        let campaigns = fields.given("campaigns").map(readCampaigns) ?? []
+        let rateLimit = fields.given("rate_limit").flatMap(readRateLimit)
+        let fixtures = fields.given("fixtures").flatMap { fixturesField in
+            nonEmptyText(fixturesField).map { (field: fixturesField, path: $0) }
+        }
+        let document = fixtures.flatMap { fixtureDocument(path: $0.path, namedBy: $0.field) }
+
+        guard log.count == problemsBefore, let provider = dialect?.provider, let name, let currency,
+              let apiKeys, let policies
+        else { return nil }
+        let tenant = TenantConfig(
+            id: id, name: name, dialect: provider.dialect, currency: currency, apiKeys: apiKeys,
+            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit)
+        guard let fixtures else { return tenant }
+        guard let document else { return nil }
+        guard let seed = seedData(for: tenant, provider: provider, from: document, file: fixtures.path,
+                                 namedBy: fixtures.field) else {
+            return nil
+        }
+        return TenantConfig(
+            id: id, name: name, dialect: provider.dialect, currency: currency, apiKeys: apiKeys,
+            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit, seed: seed)
+    }
+
+    static func isTenantID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+
+    private func readDialect(_ fields: Fields) -> DialectCatalog.Dialect? {
+        guard let field = fields["dialect"] else {
+            missing("dialect", in: fields)
+            return nil
+        }
+        guard let name = nonEmptyText(field) else { return nil }
+        guard let dialect = dialects[name] else {
+            let hint = Suggestion.closest(to: name, among: dialects.names).map { "did you mean \"\($0)\"? " } ?? ""
+            problem("unknown dialect \"\(name)\" (\(hint)known dialects: \(dialects.names.joined(separator: ", ")))",
+                    at: field.value, path: field.path)
+            return nil
+        }
+        return dialect
+    }
+
+    /// Every key that is not a host key must be a setting of the tenant's dialect. When the
+    /// dialect is missing or unknown, keys some other dialect declares are left alone: the
+    /// dialect problem is the one to fix first.
+    private func readSettings(_ fields: Fields, dialect: DialectCatalog.Dialect?) -> [String: SettingValue] {
+        var settings: [String: SettingValue] = [:]
+        for field in fields.fields(notIn: Self.tenantKeys) {
+            let owners = dialects.dialects(declaring: field.key)
+            guard let resolved = dialect else {
+                if owners.isEmpty { unknownKey(field, candidates: Self.tenantKeys) }
+                continue
+            }
+            if let setting = resolved.settings[field.key] {
+                if !field.value.isNull, let value = settingValue(field, setting) { settings[field.key] = value }
+            } else if !owners.isEmpty {
+                let declaredBy = owners.joined(separator: ", ")
+                problem("unknown key \"\(field.key)\": it is a setting of \(declaredBy), not of \(resolved.provider.dialect)",
+                        at: field.keyNode, path: field.path)
+            } else {
+                unknownKey(field, candidates: Self.tenantKeys + resolved.settingNames)
+            }
+        }
+        return settings
+    }
+
+    private func readCurrency(_ field: Field?) -> String? {
+        guard let field else { return "USD" }
+        guard let code = text(field) else { return nil }
+        guard code.utf8.count == 3, code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            problem("invalid currency \"\(code)\": expected three upper-case letters (ISO 4217, such as USD)",
+                    at: field.value, path: field.path)
+            return nil
+        }
+        return code
+    }
+
+    private func readRateLimit(_ field: Field) -> RateLimit? {
+        guard let text = text(field) else { return nil }
+        guard let limit = RateLimit(parsing: text) else {
+            problem("invalid rate limit \"\(text)\": expected N/s, N/min or N/h with N at least 1 (600/min)",
+                    at: field.value, path: field.path)
+            return nil
+        }
+        return limit
+    }
+}
