@@ -122,10 +122,7 @@ import Testing
         let logs = CapturedLogs()
         let directory = try TestHost.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.fixtures["acme.yaml"]!.write(toFile: directory + "/acme.yaml", atomically: true, encoding: .utf8)
-        let path = directory + "/affhost.yaml"
-        try TestHost.withTestDefaults(Self.config().replacingOccurrences(of: "$DIR", with: directory), directory: directory)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try TestHost.writeConfig(Self.config(), files: Self.fixtures, into: directory)
         try await TestHost.serve(configPath: path, directory: directory, logger: logs.logger()) { host in
             _ = try await host.send(.put, "/api/v1/payouts/update?id=2710287&status=completed", headers: ["X-API-KEY": Self.fpKey])
             _ = try await host.send(.get, "/api/v1/payouts/list", headers: ["X-API-KEY": "fp_guessed_secret"])
@@ -142,10 +139,7 @@ import Testing
     @Test func anAcknowledgedWriteSurvivesARestartAndFixturesDoNotOverwriteIt() async throws {
         let directory = try TestHost.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.fixtures["acme.yaml"]!.write(toFile: directory + "/acme.yaml", atomically: true, encoding: .utf8)
-        let path = directory + "/affhost.yaml"
-        try TestHost.withTestDefaults(Self.config().replacingOccurrences(of: "$DIR", with: directory), directory: directory)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try TestHost.writeConfig(Self.config(), files: Self.fixtures, into: directory)
         let headers = ["X-API-KEY": Self.fpKey]
         try await TestHost.serve(configPath: path, directory: directory) { host in
             let update = try await host.send(.put, "/api/v1/payouts/update?id=2710287&status=completed", headers: headers)

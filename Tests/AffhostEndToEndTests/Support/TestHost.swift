@@ -36,6 +36,13 @@ struct TestHost: Sendable {
     ) async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try writeConfig(yaml, files: files, into: directory)
+        try await serve(configPath: path, directory: directory, body)
+    }
+
+    /// Writes `files` and the configuration (with `$DIR` and the test defaults filled in) into
+    /// `directory`; returns the configuration's path. For tests that serve one folder twice.
+    static func writeConfig(_ yaml: String, files: [String: String] = [:], into directory: String) throws -> String {
         for (name, content) in files {
             try content.replacingOccurrences(of: "$DIR", with: directory)
                 .write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
@@ -43,7 +50,7 @@ struct TestHost: Sendable {
         let text = withTestDefaults(yaml.replacingOccurrences(of: "$DIR", with: directory), directory: directory)
         let path = directory + "/affhost.yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        try await serve(configPath: path, directory: directory, body)
+        return path
     }
 
     /// The demo configuration with its real fixtures, storage in a fresh temporary folder.
