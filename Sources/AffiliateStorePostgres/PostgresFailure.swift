@@ -76,10 +76,16 @@ extension PostgresLocation {
         case let error as DeadlineExceeded:
             return StoreFailure(error.description)
         default:
-            // The pool's own error type is not public API; all it reports is that the pool has
-            // been failing to connect for a while.
+            // The pool's own errors: their type is not public API, so they are told by name.
             if "\(type(of: error))" == "ConnectionPoolError" {
-                return StoreFailure("PostgreSQL at \(serverName) is unavailable: no connection could be made")
+                let text = String(reflecting: error)
+                if ReconnectingClient.poolGaveUp(error) {
+                    return StoreFailure("PostgreSQL at \(serverName) is unavailable: no connection could be made for a minute")
+                } else if text.contains("poolShutdown") {
+                    return StoreFailure("the PostgreSQL store for \(serverName) is closed")
+                } else if text.contains("requestCancelled") {
+                    return CancellationError()
+                }
             }
             return StoreFailure("PostgreSQL at \(serverName) failed: \(Self.reason(error))")
         }

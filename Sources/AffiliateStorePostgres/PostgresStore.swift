@@ -37,22 +37,18 @@ public final class PostgresStore: Store {
 
     public let description: String
     let location: PostgresLocation
-    let client: PostgresClient
     let logger: Logger
     let operationTimeout: Duration
-    private let running: Task<Void, Never>
+    private let pool: ReconnectingClient
 
     private init(location: PostgresLocation, options: Options, logger: Logger) {
         self.location = location
         self.description = location.redacted
         self.logger = logger
         self.operationTimeout = options.operationTimeout
-        let client = PostgresClient(
-            configuration: location.clientConfiguration(maximumConnections: max(1, options.maximumConnections)),
-            backgroundLogger: logger
+        self.pool = ReconnectingClient(
+            location: location, maximumConnections: max(1, options.maximumConnections), logger: logger
         )
-        self.client = client
-        self.running = Task { await client.run() }
     }
 
     /// Connects, applies pending migrations and starts the connection pool.
@@ -99,9 +95,9 @@ public final class PostgresStore: Store {
         try? await connection.close()
     }
 
+    /// Closes every connection; later calls fail.
     public func close() async throws {
-        running.cancel()
-        await running.value
+        await pool.close()
     }
 
     /// Runs `body` on a pooled connection within ``Options/operationTimeout``. A connection whose
@@ -109,7 +105,7 @@ public final class PostgresStore: Store {
     func withConnection<Value: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        let client = self.client
+        let client = pool.current
         do {
             return try await withDeadline(operationTimeout, serverName: location.serverName) {
                 try await client.withConnection { connection in
@@ -121,6 +117,7 @@ public final class PostgresStore: Store {
                 }
             }
         } catch {
+            pool.noticeFailure(error)
             throw location.serviceFailure(error)
         }
     }

@@ -18,6 +18,60 @@ struct PostgresOutageTests {
         await cluster.remove()
     }
 
+    /// After a minute without a connection postgres-nio's pool stops trying often; the store
+    /// then fails calls at once and, when the server is back, is serving again within seconds.
+    @Test func longOutageFailsAtOnceAndRecoversWithinSeconds() async throws {
+        let cluster = try await PostgresTestCluster.start()
+        do {
+            try await loseForMoreThanAMinute(cluster)
+        } catch {
+            await cluster.remove()
+            throw error
+        }
+        await cluster.remove()
+    }
+
+    private func loseForMoreThanAMinute(_ cluster: PostgresTestCluster) async throws {
+        let database = try await cluster.createDatabase()
+        let store = try await PostgresStore.open(
+            url: cluster.url(database: database), options: .init(operationTimeout: .seconds(2)), logger: StoreTestLogger.quiet
+        )
+        try await StoreSample.insert([StoreSample.record("1")], into: store)
+        try await cluster.stopServer()
+
+        let clock = ContinuousClock()
+        let gaveUp = "PostgreSQL at 127.0.0.1:\(cluster.port) is unavailable: no connection could be made for a minute"
+        let giveUpDeadline = clock.now.advanced(by: .seconds(120))
+        var lastFailure = ""
+        var lastDuration = Duration.zero
+        while lastFailure != gaveUp, clock.now < giveUpDeadline {
+            let started = clock.now
+            do {
+                _ = try await store.record(tenant: "acme", resource: "payouts", id: "1")
+                Issue.record("a call succeeded while the server was down")
+                break
+            } catch {
+                lastFailure = String(describing: error)
+            }
+            lastDuration = started.duration(to: clock.now)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(lastFailure == gaveUp)
+        #expect(lastDuration < .milliseconds(500), "a call failed after \(lastDuration)")
+
+        try await cluster.startServer()
+        let back = clock.now
+        var recovered: Record?
+        while recovered == nil, back.duration(to: clock.now) < .seconds(30) {
+            recovered = try? await store.record(tenant: "acme", resource: "payouts", id: "1")
+            if recovered == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let recovery = back.duration(to: clock.now)
+        #expect(recovered?.version == 1)
+        #expect(recovery < .seconds(5), "serving again after \(recovery)")
+        try await store.close()
+    }
+
     private func loseAndRegain(_ cluster: PostgresTestCluster) async throws {
         let database = try await cluster.createDatabase()
         let timeout = Duration.seconds(2)
