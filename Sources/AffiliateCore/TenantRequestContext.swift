@@ -1,6 +1,6 @@
 public import Hummingbird
 public import Logging
-public import NIOCore
+import NIOCore
 
 /// The request context a dialect's routes run in: the request already authenticated and bound
 /// to one tenant of one configuration snapshot.
