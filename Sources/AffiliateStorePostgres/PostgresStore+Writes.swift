@@ -137,13 +137,11 @@ extension PostgresStore {
         }
     }
 
+    /// Inserts what is missing in one transaction, a thousand records per statement: an import
+    /// of many thousand records stays well within the operation timeout.
     public func seed(_ data: SeedData, tenant: String) async throws -> Int {
         if data.isEmpty { return 0 }
-        let records = data.records.map { record in
-            var record = record
-            record.tenant = tenant
-            return record
-        }
+        let records = data.records
         let claims = data.claims
         let floors = data.sequenceFloors.sorted { $0.key < $1.key }
         if NulCharacter.isIn(tenant) || records.contains(where: Self.hasNul) || claims.contains(where: Self.hasNul)
@@ -151,16 +149,20 @@ extension PostgresStore {
         {
             throw NulCharacter.refuse("the seed of tenant \(tenant)")
         }
+        let chunks = stride(from: 0, to: records.count, by: 1000).map {
+            RecordColumns.recordSet(records[$0..<min($0 + 1000, records.count)])
+        }
         let logger = self.logger
         return try await withTransaction { connection in
             var added = 0
-            for record in records {
+            for chunk in chunks {
                 let rows = try await connection.query(
                     """
                     INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags)
-                    VALUES (\(tenant), \(record.resource), \(record.id), \(record.status), \(record.sortKey),
-                            1, \(RecordColumns.text(of: record.data)),
-                            \(RecordColumns.texts(of: record.tags)))
+                    SELECT \(tenant), r.resource, r.id, r.status, r.sort_key, 1, r.data,
+                           ARRAY(SELECT json_array_elements_text(r.tags))
+                    FROM json_to_recordset(\(chunk)::json)
+                        AS r(resource text, id text, status text, sort_key text, data text, tags json)
                     ON CONFLICT (tenant, resource, id) DO NOTHING
                     RETURNING 1
                     """,
@@ -168,20 +170,25 @@ extension PostgresStore {
                 )
                 added += try await rows.collect().count
             }
-            for claim in claims {
+            if !claims.isEmpty {
                 try await connection.query(
                     """
                     INSERT INTO claims (tenant, resource, name, value, record_id)
-                    VALUES (\(tenant), \(claim.resource), \(claim.name), \(claim.value), \(claim.recordID))
+                    SELECT \(tenant), c.resource, c.name, c.value, c.record_id
+                    FROM unnest(\(claims.map(\.resource))::text[], \(claims.map(\.name))::text[],
+                                \(claims.map(\.value))::text[], \(claims.map(\.recordID))::text[])
+                        AS c(resource, name, value, record_id)
                     ON CONFLICT (tenant, resource, name, value) DO NOTHING
                     """,
                     logger: logger
                 )
             }
-            for (name, floor) in floors {
+            if !floors.isEmpty {
                 try await connection.query(
                     """
-                    INSERT INTO sequences (tenant, name, value) VALUES (\(tenant), \(name), \(floor))
+                    INSERT INTO sequences (tenant, name, value)
+                    SELECT \(tenant), f.name, f.value FROM unnest(\(floors.map(\.key))::text[], \(floors.map(\.value))::int8[])
+                        AS f(name, value)
                     ON CONFLICT (tenant, name) DO UPDATE SET value = GREATEST(sequences.value, excluded.value)
                     """,
                     logger: logger

@@ -37,6 +37,24 @@ enum RecordColumns {
     static func texts(of tags: [Tag]) -> [String] { tags.map(text(of:)) }
 
     static func text(of data: JSONObject) -> String { JSONValue.object(data).serialized }
+
+    /// Records as the JSON array `json_to_recordset` reads, to insert many in one statement.
+    /// `data` travels as a string holding its JSON text, so its key order and number literals
+    /// arrive untouched.
+    static func recordSet(_ records: ArraySlice<Record>) -> String {
+        JSONValue.array(
+            records.map { record in
+                .object([
+                    "resource": .string(record.resource),
+                    "id": .string(record.id),
+                    "status": record.status.map(JSONValue.string) ?? .null,
+                    "sort_key": .string(record.sortKey),
+                    "data": .string(text(of: record.data)),
+                    "tags": .array(texts(of: record.tags).map(JSONValue.string)),
+                ])
+            }
+        ).serialized
+    }
 }
 
 /// PostgreSQL text cannot hold U+0000, which a Swift string (and SQLite) can. No stored value

@@ -59,6 +59,36 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Seeds travel a thousand records per statement as JSON: what comes back must be exactly
+    /// what went in, key order, number literals, escapes, tags and all.
+    @Test func largeSeedRoundTripsExactly() async throws {
+        try await withPostgresStore { _, _, store in
+            let records = (1...2_500).map { index in
+                StoreSample.record(
+                    String(index), tenant: "elsewhere", status: index.isMultiple(of: 3) ? nil : "pending",
+                    tags: [Tag("promoter_id", String(index % 7)), Tag("note", "é \"q\" \\ \u{1}"), Tag("promoter_id", String(index % 7))],
+                    data: [
+                        "z": .number("1.50e2"), "a": .string("\u{0}é\u{1F600}\n\"\\"), "n": .null,
+                        "nested": .array([.bool(true), .object(["b": .int(index), "a": .number("-0.0")])]),
+                    ]
+                )
+            }
+            let seed = SeedData(records: records, claims: [StoreSample.claim("x@example.com", for: "1", resource: "payouts")])
+            #expect(try await store.seed(seed, tenant: "acme") == 2_500)
+            let page = try await store.records(matching: RecordQuery(tenant: "acme", resource: "payouts", countTotal: true))
+            let expected = records.map { record in
+                var record = record
+                record.tenant = "acme"
+                record.version = 1
+                return record
+            }
+            #expect(page.total == 2_500)
+            #expect(page.records == expected.sorted { storeByteOrder($0.sortKey, $1.sortKey) })
+            #expect(try await store.record(claimedBy: StoreSample.claimKey("x@example.com", resource: "payouts"))?.id == "1")
+            #expect(try await store.seed(seed, tenant: "acme") == 0)
+        }
+    }
+
     @Test func descriptionHidesThePassword() async throws {
         try await PostgresTestCluster.withDatabase(owner: PostgresTestCluster.passwordUser) { cluster, database in
             let url = cluster.url(database: database, user: PostgresTestCluster.passwordUser, password: PostgresTestCluster.password)
