@@ -3,9 +3,10 @@ import Synchronization
 
 /// Per-key fixed-window request counting for tenants that declare `rate_limit`.
 ///
-/// Fixed windows keep the state to two integers per key and make `X-RateLimit-Reset` an exact
-/// promise; the burst at a window edge is bounded by twice the limit, which is what the
-/// vendors' own limits allow too.
+/// A key's window opens with its first request and lasts the configured length, so a client
+/// always gets its whole allowance, whatever second of the clock it starts at. Two integers per
+/// key keep it cheap and make `X-RateLimit-Reset` an exact promise; the burst across a window
+/// edge is bounded by twice the limit, as the vendors' own limits allow.
 final class RateLimiter: Sendable {
     private struct Window {
         var start: Int64
@@ -14,20 +15,20 @@ final class RateLimiter: Sendable {
 
     private let windows = Mutex<[String: Window]>([:])
 
-    /// Counts one request of `key` and returns the state after it; `remaining < 0` means refused.
+    /// Counts one request of `key`; `allowed` is false once the window's allowance is spent.
     func count(key: String, limit: RateLimit, now: Timestamp) -> (allowed: Bool, state: RateLimitState) {
         let nowSeconds = now.secondsSinceEpoch
         let length = Int64(limit.windowSeconds)
-        let windowStart = nowSeconds - nowSeconds % length
-        let count = windows.withLock { windows -> Int in
-            var window = windows[key] ?? Window(start: windowStart, count: 0)
-            if window.start != windowStart { window = Window(start: windowStart, count: 0) }
+        let window = windows.withLock { windows -> Window in
+            var window = windows[key] ?? Window(start: nowSeconds, count: 0)
+            if nowSeconds >= window.start + length { window = Window(start: nowSeconds, count: 0) }
             window.count += 1
             windows[key] = window
-            if windows.count > 100_000 { windows = windows.filter { $0.value.start == windowStart } }
-            return window.count
+            if windows.count > 100_000 { windows = windows.filter { nowSeconds < $0.value.start + length } }
+            return window
         }
-        let resetAt = windowStart + length
+        let count = window.count
+        let resetAt = window.start + length
         let state = RateLimitState(
             limit: limit.requests, remaining: max(0, limit.requests - count), resetAt: resetAt,
             retryAfterSeconds: max(1, Int(resetAt - nowSeconds))
