@@ -254,9 +254,10 @@ final class PostgresTestCluster: Sendable {
 
 /// A program started with `posix_spawn` and waited for with `waitpid`.
 ///
-/// Not Foundation's `Process`: it learns that a child ended from `SIGCHLD`, which a thread
-/// started earlier without blocking that signal (NIO's event loops, here) can swallow, leaving
-/// the child a zombie and the caller waiting forever.
+/// Not Foundation's `Process`: it sees a child end when a socket the child inherited closes, and
+/// the server that `pg_ctl start` leaves running inherits it too, so `pg_ctl` would never be
+/// seen to end. For the same reason the child here gets no descriptor beyond 0, 1 and 2: a
+/// server holding another test's `Process` socket would hang that test.
 struct ChildProcess {
     let pid: pid_t
 
@@ -269,6 +270,7 @@ struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        closeInheritedDescriptors(&actions)
 
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
@@ -278,6 +280,16 @@ struct ChildProcess {
             throw ClusterFailure("cannot start \(program): \(String(cString: strerror(result)))")
         }
         return ChildProcess(pid: pid)
+    }
+
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which Swift does not import
+    /// (it needs `_GNU_SOURCE`); looked up at run time, and skipped where it does not exist.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        #if os(Linux)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        #endif
     }
 
     /// Waits on a thread of its own, so that no task thread blocks in `waitpid`.
