@@ -74,9 +74,10 @@ let package = Package(
         ),
         .testTarget(name: "AffiliateCoreTests", dependencies: ["AffiliateCore"]),
         .testTarget(name: "AffiliateConfigTests", dependencies: ["AffiliateConfig"]),
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
         .testTarget(
             name: "AffiliateStoreTests",
-            dependencies: ["AffiliateStoreSQLite", "AffiliateStorePostgres"]
+            dependencies: ["AffiliateStoreSQLite", "AffiliateStorePostgres", "PostgresTestSupport"]
         ),
         .testTarget(
             name: "AffhostEndToEndTests",
@@ -85,6 +86,7 @@ let package = Package(
                 "AffiliateServer",
                 "AffiliateConfig",
                 "AffiliateStoreSQLite",
+                "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,6 +1,7 @@
 import AffiliateCore
 import AffiliateStorePostgres
 import Synchronization
+import PostgresTestSupport
 import Testing
 
 /// Two instances (two stores, two pools) on one database, as two affhost servers behind a load

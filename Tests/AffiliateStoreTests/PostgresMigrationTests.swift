@@ -1,4 +1,5 @@
 import AffiliateCore
+import PostgresTestSupport
 import Testing
 
 @testable import AffiliateStorePostgres

@@ -1,5 +1,6 @@
 import AffiliateCore
 import AffiliateStorePostgres
+import PostgresTestSupport
 import Testing
 
 /// The database goes away while affhost serves, then comes back: calls fail within the

@@ -1,5 +1,6 @@
 import AffiliateCore
 import AffiliateStorePostgres
+import PostgresTestSupport
 
 extension StoreKind {
     /// A new database in the process's shared throwaway cluster, dropped afterwards.

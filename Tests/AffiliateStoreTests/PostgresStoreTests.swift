@@ -1,5 +1,6 @@
 import AffiliateCore
 import AffiliateStorePostgres
+import PostgresTestSupport
 import Testing
 
 /// What only the PostgreSQL store has to get right: the cluster's collation, text that

@@ -1,5 +1,3 @@
-import Testing
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,18 +16,18 @@ import Foundation
 /// ``password`` so that a wrong one can be tested. The cluster's default collation is ICU
 /// `en-US`, not byte order, so that the store's own `COLLATE "C"` is what the ordering tests see.
 /// As root, the server programs run as the `postgres` user (PostgreSQL refuses root).
-final class PostgresTestCluster: Sendable {
-    static let installCommand = "apt-get install -y postgresql"
-    static let notInstalled = "PostgreSQL is not installed: \(installCommand)"
-    static let passwordUser = "affhost_secret"
-    static let password = "right-password"
-    static let superuser = "postgres"
+package final class PostgresTestCluster: Sendable {
+    package static let installCommand = "apt-get install -y postgresql"
+    package static let notInstalled = "PostgreSQL is not installed: \(installCommand)"
+    package static let passwordUser = "affhost_secret"
+    package static let password = "right-password"
+    package static let superuser = "postgres"
 
-    let folder: String
-    let port: Int
+    package let folder: String
+    package let port: Int
     private let binaries: String
 
-    var socketFolder: String { folder }
+    package var socketFolder: String { folder }
     private var dataFolder: String { folder + "/data" }
     private var logFile: String { folder + "/server.log" }
 
@@ -42,7 +40,7 @@ final class PostgresTestCluster: Sendable {
     // MARK: Availability
 
     /// The folder holding `initdb`, `pg_ctl` and `psql`: the newest Debian version, else `PATH`.
-    static let binaries: String? = {
+    package static let binaries: String? = {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         for version in versions.compactMap(Int.init).sorted(by: >) {
@@ -61,20 +59,20 @@ final class PostgresTestCluster: Sendable {
 
     /// `.ci/run` sets `AFFHOST_REQUIRE_POSTGRES=1`: there a missing PostgreSQL fails the tests
     /// instead of skipping them.
-    static let isRequired = ProcessInfo.processInfo.environment["AFFHOST_REQUIRE_POSTGRES"] == "1"
+    package static let isRequired = ProcessInfo.processInfo.environment["AFFHOST_REQUIRE_POSTGRES"] == "1"
 
     /// Whether PostgreSQL tests run (and fail if PostgreSQL is missing) or are skipped.
-    static let shouldRun = binaries != nil || isRequired
+    package static let shouldRun = binaries != nil || isRequired
 
     // MARK: Life cycle
 
     /// The one cluster that every test of this process shares, each in its own database.
-    static func shared() async throws -> PostgresTestCluster {
+    package static func shared() async throws -> PostgresTestCluster {
         try await SharedCluster.instance.cluster()
     }
 
     /// A cluster of its own, for a test that stops and restarts the server.
-    static func start() async throws -> PostgresTestCluster {
+    package static func start() async throws -> PostgresTestCluster {
         guard let binaries else { throw ClusterFailure(notInstalled) }
         let folder = try makeFolder()
         let cluster = PostgresTestCluster(folder: folder, port: try freePort(), binaries: binaries)
@@ -120,7 +118,7 @@ final class PostgresTestCluster: Sendable {
     }
 
     /// Starts the server; also after ``stopServer()``, on the same port and socket.
-    func startServer() async throws {
+    package func startServer() async throws {
         // -F: no fsync (a throwaway cluster), -N: room for many pools at once.
         let options = "-p \(port) -k \(folder) -h 127.0.0.1 -F -N 400"
         do {
@@ -133,12 +131,12 @@ final class PostgresTestCluster: Sendable {
 
     /// Stops the server at once, as a crash or a lost network would: clients see their
     /// connections drop.
-    func stopServer() async throws {
+    package func stopServer() async throws {
         try await runServerProgram("pg_ctl", ["-D", dataFolder, "-m", "immediate", "-w", "stop"])
     }
 
     /// Stops the server and removes the folder.
-    func remove() async {
+    package func remove() async {
         try? await stopServer()
         try? FileManager.default.removeItem(atPath: folder)
     }
@@ -158,14 +156,14 @@ final class PostgresTestCluster: Sendable {
     // MARK: Databases
 
     /// A new, empty database; each test uses its own.
-    func createDatabase(owner: String = superuser) async throws -> String {
+    package func createDatabase(owner: String = superuser) async throws -> String {
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await psql(database: "postgres", "CREATE DATABASE \(name) OWNER \(owner)")
         return name
     }
 
     /// Runs `body` with a new database of the shared cluster, dropped afterwards.
-    static func withDatabase<T>(
+    package static func withDatabase<T>(
         owner: String = superuser, _ body: (PostgresTestCluster, String) async throws -> T
     ) async throws -> T {
         let cluster = try await shared()
@@ -181,25 +179,25 @@ final class PostgresTestCluster: Sendable {
         return result
     }
 
-    func dropDatabase(_ name: String) async throws {
+    package func dropDatabase(_ name: String) async throws {
         try await psql(database: "postgres", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     /// The TCP URL of a database.
-    func url(database: String, user: String = superuser, password: String? = nil) -> String {
+    package func url(database: String, user: String = superuser, password: String? = nil) -> String {
         let secret = password.map { ":" + $0 } ?? ""
         return "postgres://\(user)\(secret)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
     /// The unix-socket URL of a database (the folder percent-encoded as the host).
-    func socketURL(database: String) -> String {
+    package func socketURL(database: String) -> String {
         let host = folder.replacingOccurrences(of: "/", with: "%2F")
         return "postgres://\(Self.superuser)@\(host):\(port)/\(database)"
     }
 
     /// Runs SQL through `psql` over the socket and returns its unaligned output.
     @discardableResult
-    func psql(database: String, _ sql: String) async throws -> String {
+    package func psql(database: String, _ sql: String) async throws -> String {
         try await run(
             binaries + "/psql",
             ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", folder, "-p", String(port), "-U", Self.superuser,
@@ -233,7 +231,7 @@ final class PostgresTestCluster: Sendable {
     }
 
     /// A port nobody listens on now: bind to port 0 and read what the kernel chose.
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ClusterFailure("cannot open a socket") }
         defer { close(descriptor) }
@@ -307,9 +305,9 @@ struct ChildProcess {
     }
 }
 
-struct ClusterFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct ClusterFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Starts the shared cluster once, on first use, however many tests ask at once.
@@ -322,13 +320,5 @@ private actor SharedCluster {
         let task = Task { try await PostgresTestCluster.start() }
         starting = task
         return try await task.value
-    }
-}
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a PostgreSQL test where PostgreSQL is not installed, saying how to install it;
-    /// with `AFFHOST_REQUIRE_POSTGRES=1` the test runs, and fails.
-    static var postgresInstalled: Self {
-        .enabled(if: PostgresTestCluster.shouldRun, Comment(rawValue: PostgresTestCluster.notInstalled))
     }
 }
