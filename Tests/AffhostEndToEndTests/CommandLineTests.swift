@@ -120,4 +120,28 @@ import Testing
         #expect(result.status == 1)
         #expect(result.standardError.hasPrefix("cannot reach the admin API at unix:\(directory)/none.sock"))
     }
+
+    @Test func reloadWithSeveralAdminAddressesReloadsEachInstance() async throws {
+        func file(key: String) -> String {
+            "tenants:\n  acme:\n    name: Acme\n    dialect: firstpromoter-v1\n"
+                + "    api_keys: [ { id: acme-main, sha256: \(KeyDigest.sha256Hex(key)) } ]\n"
+                + "    campaigns: [ { id: 15161, name: C, landing_url: \"http://example.com/\" } ]\n"
+        }
+        try await TestHost.run(yaml: file(key: "fp_one")) { a in
+            try await TestHost.run(yaml: file(key: "fp_one")) { b in
+                try a.rewriteConfig(file(key: "fp_two"))
+                let result = try AffhostProcess.run(
+                    ["reload", "--admin", "unix:\(a.directory)/admin.sock", "--admin", "unix:\(b.directory)/admin.sock"],
+                    in: a.directory
+                )
+                // The first instance applies its edited file; the second's file is unchanged.
+                #expect(result.status == 0)
+                let lines = result.standardOutput.split(separator: "\n").map(String.init)
+                #expect(lines.first?.hasPrefix("unix:\(a.directory)/admin.sock: configuration applied in ") == true)
+                #expect(lines.last == "unix:\(b.directory)/admin.sock: configuration unchanged; nothing to do")
+                #expect(try await a.send(.get, "/api/v1/payouts/list", headers: ["X-API-KEY": "fp_two"]).status == 200)
+                #expect(try await b.send(.get, "/api/v1/payouts/list", headers: ["X-API-KEY": "fp_one"]).status == 200)
+            }
+        }
+    }
 }
