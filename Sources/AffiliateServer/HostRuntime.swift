@@ -45,7 +45,7 @@ public final class HostRuntime: Sendable {
         }
         return HostRuntime(
             configPath: configPath, registry: registry, loader: loader, store: store,
-            snapshot: HostSnapshot(config: config), logger: logger
+            snapshot: HostSnapshot(ServedConfig(config)), logger: logger
         )
     }
 

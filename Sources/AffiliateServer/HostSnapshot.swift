@@ -3,11 +3,14 @@ import Synchronization
 
 /// One configuration as the server serves it. Immutable: a reload builds a new one.
 public final class HostSnapshot: Sendable {
+    /// The configuration without fixture records (see ``ServedConfig``).
     public let config: HostConfig
     public let loadedAt: Timestamp
+    let seedFingerprints: [String: Int]
 
-    public init(config: HostConfig, loadedAt: Timestamp = .now()) {
-        self.config = config
+    init(_ served: ServedConfig, loadedAt: Timestamp = .now()) {
+        self.config = served.config
+        self.seedFingerprints = served.seedFingerprints
         self.loadedAt = loadedAt
     }
 }

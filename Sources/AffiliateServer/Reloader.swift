@@ -41,7 +41,8 @@ extension HostRuntime {
 
     private func buildAndSwap() async -> ReloadOutcome {
         let started = ContinuousClock.now
-        let current = snapshots.snapshot.config
+        let snapshot = snapshots.snapshot
+        let current = snapshot.config
         guard let data = FileManager.default.contents(atPath: configPath) else {
             return .refused(problems: ["\(configPath): cannot read the file (it does not exist or is not readable)"])
         }
@@ -63,17 +64,23 @@ extension HostRuntime {
         }
         guard problems.isEmpty else { return .refused(problems: problems) }
 
-        let prepared = config.tenants.filter { current.tenantsByID[$0.id] != $0 }
+        let served = ServedConfig(snapshot: snapshot)
+        let prepared = served.changedTenants(in: config)
         do {
             try await HostRuntime.seed(prepared, into: store, logger: logger)
         } catch {
             return .refused(problems: ["storage: cannot load fixtures: \(error)"])
         }
 
-        snapshots.replace(with: HostSnapshot(config: config))
+        let next = ServedConfig(config)
+        snapshots.replace(with: HostSnapshot(next))
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return .applied(digest: config.digest, changes: ConfigChanges(from: current, to: config), milliseconds: milliseconds)
+        var changes = ConfigChanges(from: current, to: next.config)
+        for tenant in prepared where current.tenantsByID[tenant.id] != nil && !changes.tenantsChanged.contains(tenant.id) {
+            changes.tenantsChanged.append(tenant.id)
+        }
+        return .applied(digest: config.digest, changes: changes, milliseconds: milliseconds)
     }
 
     /// Listeners and the store are bound once; changing them needs a restart, and saying so is
