@@ -10,6 +10,7 @@ same records.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -99,6 +100,21 @@ def busy_fraction(seconds=1.0):
     return 1 - (idle_after - idle_before) / total if total else 0.0
 
 
+def cpu_calibration_ms():
+    """CPU time of a fixed piece of work (SHA-256 of 200 MB), best of three: this machine's
+    speed varies with its neighbours, and two runs compare only next to this figure."""
+    block = b"x" * 1_000_000
+    best = None
+    for _ in range(3):
+        started = time.process_time()
+        digest = hashlib.sha256()
+        for _ in range(200):
+            digest.update(block)
+        elapsed = (time.process_time() - started) * 1000
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
 def write(path, text):
     with open(path, "w") as out:
         out.write(text)
@@ -106,7 +122,7 @@ def write(path, text):
 
 def generator_fingerprint(options):
     with open(os.path.join(BENCH_DIR, "generate.py"), "rb") as source:
-        digest = generate.hashlib.sha256(source.read()).hexdigest()
+        digest = hashlib.sha256(source.read()).hexdigest()
     return {"tenants": options.tenants, "records": options.records, "generator": digest}
 
 
@@ -202,9 +218,10 @@ def measure(options, workdir, tenants, run_url, seeded):
         "scenarios": {},
     }
     results["machine_busy_before"] = busy_fraction()
+    results["machine"]["cpu_calibration_ms"] = cpu_calibration_ms()
     if results["machine_busy_before"] > 0.1:
         say(f"warning: the CPUs were {results['machine_busy_before']:.0%} busy before the server started; other "
-            "processes compete with it, so req/s and latency will be worse (CPU us/req is not affected)")
+            "processes compete with it, so req/s and latency will be worse (CPU us/req less so)")
     try:
         say(f"starting {options.binary} serve on {server.url}")
         results["startup_s"] = server.start(timeout=600)

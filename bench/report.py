@@ -98,7 +98,8 @@ def table(results):
         f"{p['vantio_tenants']} vantio-v1), {p['records']} payouts + {p['records']} earnings, {p['store']}, "
         f"{p['connections']} connections, {p['duration_s']} s after {p['warmup_s']} s warm-up",
         f"machine: {results['machine']['nproc']} x {results['machine']['cpu']}, "
-        f"{results['machine']['memory_gib']} GiB; affhost {results['revision']}",
+        f"{results['machine']['memory_gib']} GiB, SHA-256 of 200 MB in {results['machine']['cpu_calibration_ms']:.0f} ms "
+        f"CPU (lower is faster; compare runs only next to it); affhost {results['revision']}",
         "",
     ]
     header = (f"{'scenario':<31}{'req/s (x base)':>17}{'p50 ms (x base)':>17}{'p99 ms (x base)':>17}"
