@@ -18,6 +18,21 @@ enum AffhostProcess {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
+    /// Reads a pipe to its end, retrying reads a signal interrupted. (Foundation's
+    /// `readDataToEndOfFile` traps on EINTR, which other tests' child processes cause.)
+    static func readAll(_ descriptor: Int32) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                return data
+            }
+        }
+    }
+
     /// Runs a command to completion in `directory`.
     static func run(_ arguments: [String], in directory: String, input: String? = nil) throws -> Result {
         let process = Process()
@@ -25,7 +40,12 @@ enum AffhostProcess {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let output = Pipe()
-        let error = Pipe()
+        // Standard error goes to a file so that only one pipe needs draining.
+        let errorPath = FileManager.default.temporaryDirectory.path + "/affhost-stderr-" + UUID().uuidString
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        defer { try? error.close() }
         let stdin = Pipe()
         process.standardOutput = output
         process.standardError = error
@@ -33,11 +53,12 @@ enum AffhostProcess {
         try process.run()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
+        try? output.fileHandleForWriting.close()
+        let outData = readAll(output.fileHandleForReading.fileDescriptor)
         process.waitUntilExit()
+        let err = FileManager.default.contents(atPath: errorPath) ?? Data()
         return Result(
-            status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
+            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
             standardError: String(decoding: err, as: UTF8.self)
         )
     }
