@@ -74,7 +74,8 @@ class Server:
 
     def cpu_seconds(self):
         """User plus system CPU time the server has used so far: divided by the requests of a
-        scenario it gives a cost per request that other processes on the machine do not skew."""
+        scenario it gives a cost per request that other load on the machine skews far less than
+        req/s or latency."""
         with open(f"/proc/{self.process.pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
