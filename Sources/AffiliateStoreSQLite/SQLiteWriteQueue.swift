@@ -34,6 +34,9 @@ final class SQLiteWriteQueue: Sendable {
 
     var statistics: Statistics { state.withLock { $0.statistics } }
 
+    /// Writes waiting for the next transaction (tests use it to know a group has formed).
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+
     /// One caller's write, type-erased so that writes of any result type share a transaction.
     private struct QueuedWrite: Sendable {
         /// Runs inside the group transaction. Returns how to answer the caller once the

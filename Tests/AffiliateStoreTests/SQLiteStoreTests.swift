@@ -182,8 +182,13 @@ struct SQLiteStoreTests {
     @Test func writesQueuedBehindATransactionShareTheNextOne() async throws {
         try await withFile { path in
             let store = try await open(path)
+            // The first transaction stays open until all forty writes have queued behind it (or
+            // 30 s pass), so the grouping does not depend on how busy the machine is.
             let slow = Task {
-                try await store.writes.perform { _, _ in Thread.sleep(forTimeInterval: 0.5) }
+                try await store.writes.perform { _, _ in
+                    let deadline = Date().addingTimeInterval(30)
+                    while store.writes.pendingCount < 40, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+                }
             }
             while store.groupCommitStatistics.transactions == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let outcomes = await concurrentCommits(40, on: store) { index in
