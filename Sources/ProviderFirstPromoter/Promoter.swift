@@ -44,20 +44,12 @@ struct Promoter: Sendable {
             guard let object = value.objectValue, let promotion = Promotion(object) else { return nil }
             promotions.append(promotion)
         }
+        self.init(
+            id: id, status: status, custID: custID, email: email, createdAt: createdAt, tempPassword: tempPassword,
+            defaultPromotionID: defaultPromotionID, pref: pref, note: note, parentPromoterID: parent,
+            authToken: authToken, profile: profile, promotions: promotions
+        )
         self.record = record
-        self.id = id
-        self.status = status
-        self.custID = custID
-        self.email = email
-        self.createdAt = createdAt
-        self.tempPassword = tempPassword
-        self.defaultPromotionID = defaultPromotionID
-        self.pref = pref
-        self.note = note
-        self.parentPromoterID = parent
-        self.authToken = authToken
-        self.profile = profile
-        self.promotions = promotions
         self.deleted = data["deleted"]?.boolValue ?? false
     }
 
