@@ -23,9 +23,7 @@ enum EarningRoutes {
     }
 
     static func get(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        guard let record = try await context.engine.find(resource, id: context.parameters.get("id") ?? "")
-        else { throw notFound }
-        return Response.json(.ok, .object(record.data))
+        try await RecordLookup.get(resource, notFound: notFound, context: context)
     }
 
     static func create(_ request: Request, context: TenantRequestContext) async throws -> Response {

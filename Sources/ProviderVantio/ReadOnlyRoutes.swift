@@ -32,8 +32,6 @@ struct ReadOnlyRoutes: Sendable {
     }
 
     func get(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        guard let record = try await context.engine.find(resource, id: context.parameters.get("id") ?? "")
-        else { throw notFound }
-        return Response.json(.ok, .object(record.data))
+        try await RecordLookup.get(resource, notFound: notFound, context: context)
     }
 }

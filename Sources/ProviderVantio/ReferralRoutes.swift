@@ -22,9 +22,7 @@ enum ReferralRoutes {
     }
 
     static func get(_ request: Request, context: TenantRequestContext) async throws -> Response {
-        guard let record = try await context.engine.find(resource, id: context.parameters.get("id") ?? "")
-        else { throw notFound }
-        return Response.json(.ok, .object(record.data))
+        try await RecordLookup.get(resource, notFound: notFound, context: context)
     }
 
     /// The referral inherits its impression's program and ambassador.
