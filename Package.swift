@@ -33,7 +33,12 @@ let package = Package(
         ),
         .target(
             name: "AffiliateStoreSQLite",
-            dependencies: ["AffiliateCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "AffiliateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "ProviderFirstPromoter",

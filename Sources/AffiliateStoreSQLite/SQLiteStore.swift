@@ -16,10 +16,12 @@ public final class SQLiteStore: Store {
     public let description: String
     let pool: DatabasePool
     let writes: SQLiteWriteQueue
+    let checkpointer: SQLiteCheckpointer
     private let logger: Logger
 
-    private init(pool: DatabasePool, description: String, logger: Logger) {
+    private init(pool: DatabasePool, checkpointer: SQLiteCheckpointer, description: String, logger: Logger) {
         self.pool = pool
+        self.checkpointer = checkpointer
         self.description = description
         self.logger = logger
         self.writes = SQLiteWriteQueue(pool: pool, location: description, logger: logger)
@@ -43,8 +45,16 @@ public final class SQLiteStore: Store {
             throw StoreFailure("\(description): cannot open: \(error)")
         }
         try await migrate(pool, description: description, logger: logger)
+        let checkpointer: SQLiteCheckpointer
+        do {
+            checkpointer = try SQLiteCheckpointer(path: path, location: description, logger: logger)
+            try await pool.writeWithoutTransaction { checkpointer.install(on: $0) }
+        } catch {
+            try? pool.close()
+            throw StoreFailure("\(description): cannot open: \(error)")
+        }
         logger.info("store opened", metadata: ["store": "\(description)"])
-        return SQLiteStore(pool: pool, description: description, logger: logger)
+        return SQLiteStore(pool: pool, checkpointer: checkpointer, description: description, logger: logger)
     }
 
     private static func configuration() -> Configuration {
@@ -54,12 +64,12 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // 32 MiB of page cache per connection keeps the hot parts of the indexes of a
-            // million-record resource in memory.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
-            // Reading pages through a memory map saves a copy per page: it halves the cost of
-            // walking an index past a deep offset.
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            // Page caches are per connection and count in the server's memory. The writer's is
+            // the larger: it keeps the upper levels of every index it updates. Readers share the
+            // operating system's file cache, so a small cache each costs them a copy per page,
+            // no disk read. (A memory map was tried: each connection maps the file separately
+            // and the same page counted once per connection, 1.1 GB at 1M records.)
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = -32768")
         }
         return configuration
     }
@@ -186,11 +196,13 @@ public final class SQLiteStore: Store {
     /// Waits for queued writes, then closes every connection. Later calls throw.
     public func close() async throws {
         await writes.close()
+        await checkpointer.finish()
         do {
             try pool.close()
         } catch {
             throw storeError(error)
         }
+        checkpointer.close()
         logger.info("store closed", metadata: ["store": "\(description)"])
     }
 

@@ -177,6 +177,38 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// Checkpoints run off the writer: commits that fill the write-ahead log past the threshold
+    /// start them on the checkpointer's connection, the log's pages reach the database file,
+    /// and every committed record is there after a reopen.
+    @Test func commitsThatFillTheLogStartBackgroundCheckpoints() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let payload = String(repeating: "x", count: 6_000)
+            for batch in 0..<40 {
+                var records: [Record] = []
+                for index in 0..<60 {
+                    var record = StoreSample.record("r\(batch)-\(index)")
+                    record.data["padding"] = .string(payload)
+                    records.append(record)
+                }
+                try await store.commit(StoreSample.inserting(records))
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while store.checkpointer.checkpoints == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(store.checkpointer.checkpoints > 0)
+            // The log was copied into the database file: it holds the data without the log.
+            let fileBytes = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            #expect(fileBytes > 2_400 * 6_000 / 2)
+            try await store.close()
+            let reopened = try await open(path)
+            let stored = try await reopened.records(matching: RecordQuery(tenant: "acme", resource: "payouts", countTotal: true))
+            #expect(stored.total == 2_400)
+            try await reopened.close()
+        }
+    }
+
     /// Writes that queue up behind a transaction in flight share the next one, and a
     /// conflicting write in that shared transaction fails alone.
     @Test func writesQueuedBehindATransactionShareTheNextOne() async throws {
