@@ -49,12 +49,8 @@ extension ConfigReader {
         if let hashField = fields["sha256"] {
             hash = sha256Hex(hashField)
             if let hash {
-                if let owner = keyOwners[hash] {
-                    problem("duplicate key: this sha256 is already used by key \"\(owner.keyID)\" of tenant \"\(owner.tenant)\" (line \(owner.line))",
-                            at: hashField.value, path: hashField.path)
-                } else {
-                    keyOwners[hash] = (tenant, keyID ?? "", hashField.valuePosition.line)
-                }
+                claimKey(hash, keyID: keyID ?? "", tenant: tenant, at: hashField.valuePosition, path: hashField.path)
+                keyHashPositions.append(hashField.valuePosition)
             }
         } else if !plaintext {
             missing("sha256", in: fields)
@@ -69,5 +65,16 @@ extension ConfigReader {
         }
         guard let keyID, let hash, !plaintext else { return nil }
         return APIKey(id: keyID, sha256: hash, expiresAt: expiresAt)
+    }
+
+    /// Records the first holder of a key hash; a later one is a duplicate, within a tenant or
+    /// across tenants (a key must name exactly one tenant).
+    func claimKey(_ hash: String, keyID: String, tenant: String, at position: Position, path: String) {
+        if let owner = keyOwners[hash] {
+            log.add("duplicate key: this sha256 is already used by key \"\(owner.keyID)\" of tenant \"\(owner.tenant)\" (line \(owner.line))",
+                    at: position, path: path)
+        } else {
+            keyOwners[hash] = (tenant, keyID, position.line)
+        }
     }
 }

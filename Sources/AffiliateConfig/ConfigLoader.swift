@@ -6,6 +6,7 @@ import AffiliateCore
 /// all of them need the whole list of problems at once, each with file, line, column and path.
 public struct ConfigLoader: Sendable {
     private let registry: ProviderRegistry
+    private let lastLoaded = LastLoadedSource()
 
     public init(registry: ProviderRegistry) { self.registry = registry }
 
@@ -15,27 +16,51 @@ public struct ConfigLoader: Sendable {
         case .unreadable(let reason):
             throw ConfigErrors(problems: [ConfigProblem(file: path, line: 1, column: 1, path: "", message: reason)])
         case .bytes(let bytes):
-            guard let text = FileText.decode(bytes) else {
-                throw ConfigErrors(problems: [ConfigProblem(
-                    file: path, line: 1, column: 1, path: "", message: "the file is not valid UTF-8 text")])
-            }
-            return try load(text: text, digest: KeyDigest.sha256Hex(bytes: bytes), path: path)
+            return try load(bytes: bytes, digest: KeyDigest.sha256Hex(bytes: bytes), path: path, reusing: nil).config
         }
     }
 
     /// Same, from text (tests); `path` is used in messages and as `HostConfig.sourcePath`.
     public func load(yaml: String, path: String) throws(ConfigErrors) -> HostConfig {
-        try load(text: yaml, digest: KeyDigest.sha256Hex(bytes: yaml.utf8), path: path)
+        let bytes = Array(yaml.utf8)
+        return try load(bytes: bytes, digest: KeyDigest.sha256Hex(bytes: bytes), path: path, reusing: nil).config
     }
 
-    private func load(text: String, digest: String, path: String) throws(ConfigErrors) -> HostConfig {
+    /// Reads and validates a file's bytes (`digest` is their SHA-256, which a reload computes
+    /// first to tell an unchanged file), taking the tenants whose text is unchanged since
+    /// `previous` as they were: the file is still checked as a whole, with every problem at its
+    /// position, but a reload that changes one tenant of a thousand validates one tenant.
+    public func load(
+        bytes: [UInt8], digest: String, path: String, reusing previous: ConfigSource?
+    ) throws(ConfigErrors) -> LoadedConfig {
+        guard FileText.decode(bytes) != nil else {
+            throw ConfigErrors(problems: [ConfigProblem(
+                file: path, line: 1, column: 1, path: "", message: "the file is not valid UTF-8 text")])
+        }
+        let reusable = previous.flatMap { $0.dialects == registry.dialects ? $0 : nil }
+        let loaded = try read(bytes, digest: digest, path: path, reusing: reusable)
+        lastLoaded.remember(loaded.source)
+        return loaded
+    }
+
+    /// The source of this loader's last successful load, if it was of the file whose SHA-256 is
+    /// `digest`: a server's first snapshot comes from ``load(path:)``, and its first reload can
+    /// still reuse the tenants of that file.
+    public func lastLoadedSource(digest: String) -> ConfigSource? {
+        lastLoaded.source(digest: digest)
+    }
+
+    private func read(
+        _ bytes: [UInt8], digest: String, path: String, reusing previous: ConfigSource?
+    ) throws(ConfigErrors) -> LoadedConfig {
         func fail(_ message: String, at position: Position) -> ConfigErrors {
             ConfigErrors(problems: [ConfigProblem(
                 file: path, line: position.line, column: position.column, path: "", message: message)])
         }
         let root: YAMLNode
         let reader = ConfigReader(file: path, registry: registry)
-        switch YAMLDocument(yaml: text) {
+        let (document, tenants) = bytes.withUnsafeBufferPointer { YAMLDocument.configuration($0, reusing: previous) }
+        switch document {
         case .empty:
             throw fail("the file is empty: expected a mapping with server, admin, storage and tenants", at: .start)
         case .invalid(let message, let position):
@@ -44,9 +69,12 @@ public struct ConfigLoader: Sendable {
             root = node
             for problem in problems { reader.log.add(problem.message, at: problem.position, path: "") }
         }
+        reader.layout = tenants
         let config = reader.readHostConfig(root, sourcePath: path, digest: digest)
         guard let config, reader.log.isEmpty else { throw ConfigErrors(problems: reader.log.sortedProblems) }
-        return config
+        let source = ConfigSource(
+            digest: digest, bytes: bytes, tenants: reader.tenantSources, dialects: registry.dialects)
+        return LoadedConfig(config: config, source: source, reusedTenants: Set(tenants.reused.keys))
     }
 }
 

@@ -10,6 +10,12 @@ final class ConfigReader {
     var fixtures: FixtureCache
     /// Every key hash seen so far, for duplicates across tenants.
     var keyOwners: [String: (tenant: String, keyID: String, line: Int)] = [:]
+    /// Where the composer found each tenant, and the tenants it took from the previous load.
+    var layout = TenantLayout()
+    /// The `sha256` positions of the tenant being read, in key order.
+    var keyHashPositions: [Position] = []
+    /// What the next load of this file may reuse, filled as tenants are read.
+    var tenantSources: [String: TenantSource] = [:]
 
     init(file: String, registry: ProviderRegistry) {
         self.log = ProblemLog(file: file)

@@ -17,15 +17,46 @@ extension ConfigReader {
         var tenants: [TenantConfig] = []
         tenants.reserveCapacity(fields.count)
         keyOwners.reserveCapacity(fields.count * 2)
+        tenantSources.reserveCapacity(fields.count)
         for tenant in fields.all {
-            if let config = readTenant(tenant) { tenants.append(config) }
+            if let reused = layout.reused[tenant.key], reused.node === tenant.value {
+                tenants.append(reuse(reused.source, as: tenant))
+            } else if let config = readTenant(tenant) {
+                tenants.append(config)
+                rememberSource(of: config, readFrom: tenant)
+            }
         }
         return tenants
+    }
+
+    /// A tenant whose text is the previous load's: its configuration is the one read then; its
+    /// keys still take part in the duplicate check, at the lines they stand at now.
+    private func reuse(_ source: TenantSource, as field: Field) -> TenantConfig {
+        let keysPath = ConfigPath.child(field.path, "api_keys")
+        for (index, (key, position)) in zip(source.config.apiKeys, source.keyHashPositions).enumerated() {
+            claimKey(key.sha256, keyID: key.id, tenant: field.key, at: position,
+                     path: ConfigPath.child(ConfigPath.index(keysPath, index), "sha256"))
+        }
+        tenantSources[field.key] = source
+        return source.config
+    }
+
+    /// Keeps what the next load needs to reuse a tenant just read, when its text depends on
+    /// nothing else in the file and it names no fixture file.
+    private func rememberSource(of config: TenantConfig, readFrom field: Field) {
+        guard let span = layout.spans[field.key], keyHashPositions.count == config.apiKeys.count,
+              case .mapping(let pairs) = field.value.content,
+              !pairs.contains(where: { $0.key.scalarText == "fixtures" })
+        else { return }
+        tenantSources[field.key] = TenantSource(
+            bytes: span.bytes, position: span.position, idColumn: span.idColumn, following: span.following,
+            config: config, keyHashPositions: keyHashPositions)
     }
 
     /// The tenant, or `nil` when anything about it is wrong (every problem is recorded).
     func readTenant(_ field: Field) -> TenantConfig? {
         let problemsBefore = log.count
+        keyHashPositions.removeAll(keepingCapacity: true)
         let id = field.key
         if !Self.isTenantID(id) {
             problem("invalid tenant id \"\(id)\": use only lower-case letters, digits, \"-\" and \"_\"",

@@ -20,9 +20,19 @@ enum YAMLDocument {
     init(yaml: String) {
         var text = yaml
         self = text.withUTF8 { bytes in
-            var composer = YAMLComposer(bytes: bytes)
+            var composer = YAMLComposer(bytes: bytes, tracksTenants: false, previous: nil)
             return composer.compose()
         }
+    }
+
+    /// Composes a configuration file, noting where each tenant's text lies and taking the
+    /// tenants whose text is `previous`'s as they were (see ``TenantLayout``).
+    static func configuration(
+        _ bytes: UnsafeBufferPointer<UInt8>, reusing previous: ConfigSource?
+    ) -> (document: YAMLDocument, tenants: TenantLayout) {
+        var composer = YAMLComposer(bytes: bytes, tracksTenants: true, previous: previous)
+        let document = composer.compose()
+        return (document, composer.layout)
     }
 }
 
@@ -32,6 +42,7 @@ private struct YAMLComposer {
         let position: Position
         let anchor: String?
         let isMapping: Bool
+        let isBlock: Bool
         var elements: [YAMLNode] = []
         var pairs: [YAMLPair] = []
         var pendingKey: YAMLNode?
@@ -46,9 +57,51 @@ private struct YAMLComposer {
     private var documents = 0
     private var problems: [(message: String, position: Position)] = []
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// Tenant tracking, for the configuration file only (see ``TenantLayout``).
+    private var tracksTenants: Bool
+    private var previous: ConfigSource?
+    private var offsets: ScalarOffsets
+    private(set) var layout = TenantLayout()
+    /// The tenant mapping being composed.
+    private var openTenant: OpenTenant?
+    /// The tenant whose events are being passed over because its text is the previous load's.
+    private var skipped: SkippedTenant?
+    /// Set when a passed-over tenant turned out not to match after all: compose again, whole.
+    private var mustComposeAgain = false
+
+    private struct OpenTenant {
+        let id: String
+        let start: Int
+        let position: Position
+        let idColumn: Int
+        /// No anchor or alias inside: its meaning depends on its own text only.
+        var isSelfContained: Bool
+    }
+
+    private struct SkippedTenant {
+        let id: String
+        let source: TenantSource
+        let start: Int
+        let position: Position
+        let idColumn: Int
+        var depth = 0
+    }
+
+    init(bytes: UnsafeBufferPointer<UInt8>, tracksTenants: Bool, previous: ConfigSource?) {
+        self.bytes = bytes
+        self.tracksTenants = tracksTenants
+        self.previous = previous
+        self.offsets = ScalarOffsets(tracksTenants ? bytes : UnsafeBufferPointer(start: nil, count: 0))
+    }
 
     mutating func compose() -> YAMLDocument {
+        let document = composeOnce()
+        guard mustComposeAgain else { return document }
+        self = YAMLComposer(bytes: bytes, tracksTenants: tracksTenants, previous: nil)
+        return composeOnce()
+    }
+
+    private mutating func composeOnce() -> YAMLDocument {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return .invalid(message: "out of memory", at: .start) }
         defer { yaml_parser_delete(&parser) }
@@ -57,9 +110,10 @@ private struct YAMLComposer {
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else { return failure(of: parser) }
-            let outcome = handle(event)
+            let outcome = skipped == nil ? handle(event) : pass(event)
             yaml_event_delete(&event)
             if let outcome { return outcome }
+            if mustComposeAgain { return .empty }
         }
     }
 
@@ -73,13 +127,19 @@ private struct YAMLComposer {
         case YAML_DOCUMENT_START_EVENT:
             documents += 1
             if documents > 1 { return .invalid(message: "the file holds more than one YAML document", at: position) }
+            // %TAG directives change what tags inside a tenant's text mean.
+            let directives = event.data.document_start.tag_directives
+            if directives.start != directives.end { tracksTenants = false }
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
             let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
             let tag = Self.string(scalar.tag)
             let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && tag != "tag:yaml.org,2002:str" && tag != "!"
-            complete(YAMLNode(.scalar(text: text, plain: plain), at: position), anchor: Self.string(scalar.anchor))
+            let anchor = Self.string(scalar.anchor)
+            if anchor != nil { openTenant?.isSelfContained = false }
+            complete(YAMLNode(.scalar(text: text, plain: plain), at: position), anchor: anchor)
         case YAML_ALIAS_EVENT:
+            openTenant?.isSelfContained = false
             let name = Self.string(event.data.alias.anchor) ?? ""
             guard let node = anchors[name] else {
                 return .invalid(message: "not valid YAML: found undefined alias \"\(name)\"", at: position)
@@ -91,9 +151,27 @@ private struct YAMLComposer {
             }
             let isMapping = event.type == YAML_MAPPING_START_EVENT
             let anchor = Self.string(isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor)
-            stack.append(Frame(position: position, anchor: anchor, isMapping: isMapping))
+            let isBlock = isMapping
+                ? event.data.mapping_start.style == YAML_BLOCK_MAPPING_STYLE
+                : event.data.sequence_start.style == YAML_BLOCK_SEQUENCE_STYLE
+            if anchor != nil { openTenant?.isSelfContained = false }
+            if isMapping, let id = tenantIDOfNextValue() {
+                let start = offsets.byteOffset(ofScalar: event.start_mark.index)
+                if anchor == nil, passOver(id, start: start, at: position) { return nil }
+                openTenant = OpenTenant(
+                    id: id, start: start, position: position, idColumn: stack[1].position.column,
+                    isSelfContained: anchor == nil)
+            }
+            stack.append(Frame(position: position, anchor: anchor, isMapping: isMapping, isBlock: isBlock))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return nil }
+            if stack.count == 2, let tenant = openTenant {
+                openTenant = nil
+                if tenant.isSelfContained, layout.spans[tenant.id] == nil {
+                    layout.spans[tenant.id] = span(
+                        from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn)
+                }
+            }
             let content: YAMLNode.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.elements)
             complete(YAMLNode(content, at: frame.position), anchor: frame.anchor)
         default:
@@ -101,6 +179,76 @@ private struct YAMLComposer {
         }
         return nil
     }
+
+    // MARK: Tenants
+
+    /// The tenant id when the next node is a tenant's value: a value of the block mapping under
+    /// the root's `tenants` key.
+    private func tenantIDOfNextValue() -> String? {
+        guard tracksTenants, stack.count == 2, stack[0].isMapping, stack[1].isMapping, stack[1].isBlock,
+              let id = stack[1].pendingKey?.scalarText, stack[0].pendingKey?.scalarText == "tenants"
+        else { return nil }
+        return id
+    }
+
+    /// Starts passing over a tenant whose text, from `start` on, is byte for byte what the
+    /// previous load read it from, at the same columns and followed by the same token.
+    private mutating func passOver(_ id: String, start: Int, at position: Position) -> Bool {
+        guard let source = previous?.tenants[id], let previous, source.position.column == position.column,
+              source.idColumn == stack[1].position.column,
+              bytes.matches(previous.bytes, in: source.bytes, at: start)
+        else { return false }
+        let next = start + source.bytes.count
+        if let following = source.following, next >= bytes.count || bytes[next] != following { return false }
+        skipped = SkippedTenant(id: id, source: source, start: start, position: position, idColumn: stack[1].position.column)
+        return true
+    }
+
+    /// One event inside a passed-over tenant. The same bytes give the same events as long as
+    /// every node lies within them: the mapping may end later (blank lines, a comment, a tenant
+    /// added after the last one), but a node reaching past the old text means the tenant grew,
+    /// and an anchor or alias (absent before) would tie it to other text. Either way the file
+    /// is composed again, whole.
+    private mutating func pass(_ event: yaml_event_t) -> YAMLDocument? {
+        guard var tenant = skipped else { return nil }
+        let oldEnd = tenant.start + tenant.source.bytes.count
+        switch event.type {
+        case YAML_MAPPING_START_EVENT where event.data.mapping_start.anchor == nil,
+             YAML_SEQUENCE_START_EVENT where event.data.sequence_start.anchor == nil,
+             YAML_SCALAR_EVENT where event.data.scalar.anchor == nil:
+            guard offsets.byteOffset(ofScalar: event.end_mark.index) <= oldEnd else {
+                mustComposeAgain = true
+                return nil
+            }
+            if event.type != YAML_SCALAR_EVENT { tenant.depth += 1 }
+        case YAML_MAPPING_END_EVENT where tenant.depth > 0, YAML_SEQUENCE_END_EVENT where tenant.depth > 0:
+            tenant.depth -= 1
+        case YAML_MAPPING_END_EVENT:
+            skipped = nil
+            let span = span(from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn)
+            let node = YAMLNode(.mapping([]), at: tenant.position)
+            if layout.spans[tenant.id] == nil { layout.spans[tenant.id] = span }
+            if layout.reused[tenant.id] == nil {
+                let moved = tenant.source.moved(to: span, lineShift: tenant.position.line - tenant.source.position.line)
+                layout.reused[tenant.id] = ReusedTenant(node: node, source: moved)
+            }
+            complete(node, anchor: nil)
+            return nil
+        default:
+            mustComposeAgain = true
+            return nil
+        }
+        skipped = tenant
+        return nil
+    }
+
+    private mutating func span(from start: Int, to endMark: Int, at position: Position, idColumn: Int) -> TenantSpan {
+        let end = offsets.byteOffset(ofScalar: endMark)
+        return TenantSpan(
+            bytes: start..<end, position: position, idColumn: idColumn, following: end < bytes.count ? bytes[end] : nil)
+    }
+
+    // MARK: Building
 
     /// Attaches a finished node to its parent: a sequence element, a mapping key or value.
     private mutating func complete(_ node: YAMLNode, anchor: String?) {
