@@ -19,7 +19,13 @@ public struct ConfigChanges: Sendable, Hashable {
     public init() {}
 
     public init(from old: HostConfig, to new: HostConfig) {
-        for tenant in new.tenants {
+        self.init(from: old, to: new, unchanged: [])
+    }
+
+    /// `unchanged`: tenants of `new` known to be the same as in `old` (a reload reused them
+    /// from the previous file's text), which are not compared.
+    public init(from old: HostConfig, to new: HostConfig, unchanged: Set<String>) {
+        for tenant in new.tenants where !unchanged.contains(tenant.id) {
             guard let previous = old.tenantsByID[tenant.id] else {
                 tenantsAdded.append(tenant.id)
                 keysAdded += tenant.apiKeys.map { "\(tenant.id)/\($0.id)" }

@@ -1,3 +1,4 @@
+import AffiliateConfig
 import AffiliateCore
 import Synchronization
 
@@ -7,10 +8,14 @@ public final class HostSnapshot: Sendable {
     public let config: HostConfig
     public let loadedAt: Timestamp
     let seedFingerprints: [String: Int]
+    /// The file's text as the next reload reuses it; `nil` for the snapshot a server starts
+    /// with (its loader remembers that file's instead).
+    let source: ConfigSource?
 
     init(_ served: ServedConfig, loadedAt: Timestamp = .now()) {
         self.config = served.config
         self.seedFingerprints = served.seedFingerprints
+        self.source = served.source
         self.loadedAt = loadedAt
     }
 }

@@ -46,38 +46,45 @@ extension HostRuntime {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             return .refused(problems: ["\(configPath): cannot read the file (it does not exist or is not readable)"])
         }
-        let digest = KeyDigest.sha256Hex(bytes: data)
+        let bytes = [UInt8](data)
+        let digest = KeyDigest.sha256Hex(bytes: bytes)
         if digest == current.digest { return .unchanged(digest: digest) }
 
-        let config: HostConfig
+        // Tenants whose text is the served file's are taken as they are: they are the served
+        // tenants, so nothing below compares them again.
+        let loaded: LoadedConfig
         do {
-            config = try loader.load(yaml: String(decoding: data, as: UTF8.self), path: configPath)
+            let previous = snapshot.source ?? loader.lastLoadedSource(digest: current.digest)
+            loaded = try loader.load(bytes: bytes, digest: digest, path: configPath, reusing: previous)
         } catch {
             return .refused(problems: error.problems.map(\.description))
         }
+        let config = loaded.config
+        let unchanged = loaded.reusedTenants
 
         var problems = restartOnlyProblems(current: current, new: config)
         do {
-            problems += try await orphanedStatusProblems(current: current, new: config)
+            problems += try await orphanedStatusProblems(current: current, new: config, unchanged: unchanged)
         } catch {
             problems.append("storage: cannot check stored statuses: \(error)")
         }
         guard problems.isEmpty else { return .refused(problems: problems) }
 
         let served = ServedConfig(snapshot: snapshot)
-        let prepared = served.changedTenants(in: config)
+        let prepared = served.changedTenants(in: config, unchanged: unchanged)
         do {
             try await HostRuntime.seed(prepared, into: store, logger: logger)
         } catch {
             return .refused(problems: ["storage: cannot load fixtures: \(error)"])
         }
 
-        let next = ServedConfig(config)
+        let next = ServedConfig(config, source: loaded.source)
         snapshots.replace(with: HostSnapshot(next))
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        var changes = ConfigChanges(from: current, to: next.config)
-        for tenant in prepared where current.tenantsByID[tenant.id] != nil && !changes.tenantsChanged.contains(tenant.id) {
+        var changes = ConfigChanges(from: current, to: next.config, unchanged: unchanged)
+        let reported = Set(changes.tenantsChanged)
+        for tenant in prepared where current.tenantsByID[tenant.id] != nil && !reported.contains(tenant.id) {
             changes.tenantsChanged.append(tenant.id)
         }
         return .applied(digest: config.digest, changes: changes, milliseconds: milliseconds)
@@ -102,9 +109,11 @@ extension HostRuntime {
     /// A vocabulary that drops a word still used by stored records would strand them. Only
     /// tenants whose vocabularies changed (or that come back) are checked, so a reload of a large
     /// file costs a query per changed tenant, not per tenant.
-    private func orphanedStatusProblems(current: HostConfig, new: HostConfig) async throws -> [String] {
+    private func orphanedStatusProblems(
+        current: HostConfig, new: HostConfig, unchanged: Set<String>
+    ) async throws -> [String] {
         var checks: [(tenant: String, resource: String, vocabulary: Vocabulary)] = []
-        for tenant in new.tenants {
+        for tenant in new.tenants where !unchanged.contains(tenant.id) {
             let previous = current.tenantsByID[tenant.id]
             for (resource, policy) in tenant.statusPolicies.sorted(by: { $0.key < $1.key }) {
                 if let previous, previous.dialect == tenant.dialect, previous.statusPolicies[resource]?.vocabulary == policy.vocabulary {

@@ -1,3 +1,4 @@
+import AffiliateConfig
 import AffiliateCore
 
 /// Fixture records are written to the store once and then dropped from the configuration the
@@ -7,8 +8,16 @@ import AffiliateCore
 struct ServedConfig: Sendable {
     let config: HostConfig
     let seedFingerprints: [String: Int]
+    /// What the next reload may reuse of the file this configuration was read from.
+    let source: ConfigSource?
 
-    init(_ loaded: HostConfig) {
+    init(_ loaded: HostConfig, source: ConfigSource? = nil) {
+        self.source = source
+        guard loaded.tenants.contains(where: { !$0.seed.isEmpty }) else {
+            self.config = loaded
+            self.seedFingerprints = [:]
+            return
+        }
         var fingerprints: [String: Int] = [:]
         let tenants = loaded.tenants.map { tenant -> TenantConfig in
             guard !tenant.seed.isEmpty else { return tenant }
@@ -25,12 +34,15 @@ struct ServedConfig: Sendable {
     init(snapshot: HostSnapshot) {
         self.config = snapshot.config
         self.seedFingerprints = snapshot.seedFingerprints
+        self.source = snapshot.source
     }
 
     /// Tenants of `loaded` whose settings or fixtures differ from what is served now.
-    func changedTenants(in loaded: HostConfig) -> [TenantConfig] {
+    /// `unchanged` are known to be the served ones (the loader reused them): not compared.
+    func changedTenants(in loaded: HostConfig, unchanged: Set<String> = []) -> [TenantConfig] {
         loaded.tenants.filter { tenant in
-            config.tenantsByID[tenant.id] != tenant.withoutSeed
+            guard !unchanged.contains(tenant.id) else { return false }
+            return config.tenantsByID[tenant.id] != tenant.withoutSeed
                 || seedFingerprints[tenant.id] != (tenant.seed.isEmpty ? nil : tenant.seed.hashValue)
         }
     }

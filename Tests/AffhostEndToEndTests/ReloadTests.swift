@@ -206,6 +206,89 @@ import Testing
         }
     }
 
+    static func vantioTenant(_ id: String, name: String? = nil, key: String) -> String {
+        """
+          \(id):
+            name: \(name ?? "Tenant \(id)")
+            dialect: vantio-v1
+            api_keys: [ { id: \(id)-main, sha256: \(KeyDigest.sha256Hex(key)) } ]
+
+        """
+    }
+
+    static func bearer(_ key: String) -> [String: String] { ["Authorization": "Bearer \(key)"] }
+
+    /// A reload takes unchanged tenants from the served file's text; a problem that involves
+    /// one of them after it moved down is still reported at the line it stands at now.
+    @Test func anUnchangedTenantThatMovedIsReportedAtItsNewLine() async throws {
+        func yaml(_ above: String = "", betaName: String? = nil, betaKey: String = "vantio_beta") -> String {
+            "tenants:\n" + above + Self.vantioTenant("alpha", key: "vantio_alpha")
+                + Self.vantioTenant("beta", name: betaName, key: betaKey) + Self.vantioTenant("gamma", key: "vantio_gamma")
+        }
+        try await TestHost.run(yaml: yaml()) { host in
+            try host.rewriteConfig(yaml(betaName: "Beta Renamed"))
+            let renamed = try await host.adminClient().post("/reload")
+            #expect(renamed.status == 200)
+            #expect(renamed.body["changes"]?["tenants_changed"] == .array([.string("beta")]))
+            #expect(renamed.body["changes"]?["tenants_added"] == .array([]))
+            #expect(renamed.body["changes"]?["keys_added"] == .array([]))
+            for key in ["vantio_alpha", "vantio_beta", "vantio_gamma"] {
+                #expect(try await host.send(.get, "/api/v1/earnings", headers: Self.bearer(key)).status == 200)
+            }
+
+            // Six lines of test defaults, `tenants:` on line 7, two comment lines, then four
+            // lines per tenant: beta's key is on line 17, gamma's (four lines lower than it was
+            // read) on line 21.
+            try host.rewriteConfig(yaml("  # two lines\n  # above\n", betaName: "Beta Renamed", betaKey: "vantio_gamma"))
+            let refused = try await host.adminClient().post("/reload")
+            #expect(refused.status == 422)
+            #expect(refused.body["errors"] == .array([
+                .string("\(host.runtime.configPath):21:43 tenants.gamma.api_keys[0].sha256: duplicate key: this sha256 is already used by key \"beta-main\" of tenant \"beta\" (line 17)"),
+            ]))
+            #expect(try await host.send(.get, "/api/v1/earnings", headers: Self.bearer("vantio_beta")).status == 200)
+        }
+    }
+
+    /// A fixture file can change while the YAML naming it does not: the tenant is read again
+    /// with the file as it is now, whatever else the reload changed.
+    @Test func aFixtureFileChangedUnderUnchangedYAMLIsReadAgain() async throws {
+        let fixtures = try #require(Self.fixtures["acme.yaml"])
+        let extraPayout = """
+              - id: 2710300
+                promoter_id: 8262622
+                campaign_id: 15161
+                status: $STATUS
+                amount: 4500
+                unit: cash
+                created_at: "2024-09-20T10:00:00.000Z"
+                due_date: "2024-10-19T00:00:00.000Z"
+
+            """
+        let campusRenamed = Self.campus.replacingOccurrences(of: "name: Campus", with: "name: Campus Renamed")
+        try await TestHost.run(yaml: Self.file(Self.acme(), Self.campus), files: Self.fixtures) { host in
+            let fixturePath = host.directory + "/acme.yaml"
+            let grown = fixtures + extraPayout.replacingOccurrences(of: "$STATUS", with: "pending")
+            try grown.write(toFile: fixturePath, atomically: true, encoding: .utf8)
+            try host.rewriteConfig(Self.file(Self.acme(), campusRenamed))
+            let applied = try await host.adminClient().post("/reload")
+            #expect(applied.status == 200)
+            #expect(applied.body["changes"]?["tenants_changed"] == .array([.string("campus"), .string("acme")]))
+            let payouts = try await host.send(.get, "/api/v1/payouts/list", headers: Self.fp(Self.oldKey))
+            #expect(try payouts.json().arrayValue?.compactMap { $0["id"]?.integerValue }.contains(2_710_300) == true)
+
+            let statusLine = grown.split(separator: "\n", omittingEmptySubsequences: false).count - 5
+            let broken = fixtures + extraPayout.replacingOccurrences(of: "$STATUS", with: "nonsense")
+            try broken.write(toFile: fixturePath, atomically: true, encoding: .utf8)
+            try host.rewriteConfig(Self.file(Self.acme(), Self.campus))
+            let refused = try await host.adminClient().post("/reload")
+            #expect(refused.status == 422)
+            let errors = refused.body["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(errors.count == 1)
+            #expect(errors.first?.hasPrefix("\(fixturePath):\(statusLine):5 payouts[2].status: ") == true)
+            #expect(try await host.send(.get, "/api/v1/payouts/list", headers: Self.fp(Self.oldKey)).status == 200)
+        }
+    }
+
     /// Twenty reloads alternating a good file and a broken one while clients hammer the seed
     /// endpoint: no request fails, and every 422 lists exactly one complete vocabulary.
     @Test func reloadsUnderLoadDropNoRequestAndNeverMixSnapshots() async throws {
