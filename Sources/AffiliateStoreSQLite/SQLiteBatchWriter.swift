@@ -10,6 +10,10 @@ import GRDB
 struct SQLiteBatchWriter {
     let db: Database
     private(set) var tallies = SQLiteTallies()
+    /// The (tenant, resource) whose list order or membership the writes changed: an insert, a
+    /// status, sort key or tag change. A data-only update is not here, so it keeps the lists'
+    /// offset anchors (see ``SQLiteOrderGenerations``).
+    private(set) var reordered: Set<SQLiteOrderGenerations.Key> = []
 
     init(db: Database) {
         self.db = db
@@ -70,6 +74,9 @@ struct SQLiteBatchWriter {
         }
         arguments += [existing.rowID]
         try db.cachedStatement(sql: "UPDATE record SET \(assignments) WHERE rowid = ?").execute(arguments: arguments)
+        if existing.status != record.status || existing.sortKey != record.sortKey || existing.tagsText != tagsText {
+            reordered.insert(SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource))
+        }
         let newTags = distinct(record.tags)
         // A status update, the common write, keeps its tags and sort key: the tag index is
         // left alone.
@@ -113,6 +120,7 @@ struct SQLiteBatchWriter {
         let tags = distinct(record.tags)
         try insertTags(tags, of: record)
         tallies.move(tenant: record.tenant, resource: record.resource, from: nil, to: .init(status: record.status, tags: tags))
+        reordered.insert(SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource))
     }
 
     /// Whether a record with this id is stored (seeding skips those).

@@ -12,8 +12,12 @@ import GRDB
 ///
 /// The reader picks the driver with the fewest entries from the tallies, so a rare tag or a
 /// rare status is walked rather than a common one.
+///
+/// With an anchor (see ``SQLiteListAnchors``) the walk starts just after it: a keyset condition
+/// on the driving index's (sort key, id) columns, which follow its equality columns, so SQLite
+/// seeks to the anchor instead of stepping from the start.
 struct SQLiteListFilter {
-    enum Driver: Equatable {
+    enum Driver: Hashable, Sendable {
         case records
         /// The query's tag at this index.
         case tag(Int)
@@ -29,7 +33,7 @@ struct SQLiteListFilter {
     /// Joins those keys, selected as `p`, to the record `r`.
     var join: String
 
-    init(_ query: RecordQuery, driver: Driver) {
+    init(_ query: RecordQuery, driver: Driver, after anchor: SQLiteListAnchors.Anchor? = nil) {
         arguments = [query.tenant, query.resource]
         switch driver {
         case .records:
@@ -41,6 +45,10 @@ struct SQLiteListFilter {
             for tag in query.tags {
                 from += Self.tagLookup(sortKey: "r.sort_key", id: "r.id", scope: "r")
                 arguments += [tag.name, tag.value]
+            }
+            if let anchor {
+                from += " AND (r.sort_key, r.id) > (?, ?)"
+                arguments += [anchor.sortKey, anchor.id]
             }
             order = "r.sort_key, r.id"
             keys = "r.rowid AS row, r.sort_key AS sort_key, r.id AS id"
@@ -60,6 +68,10 @@ struct SQLiteListFilter {
             if let status = query.status {
                 from += " AND r.status = ?"
                 arguments += [status]
+            }
+            if let anchor {
+                from += " AND (t.sort_key, t.record_id) > (?, ?)"
+                arguments += [anchor.sortKey, anchor.id]
             }
             order = "t.sort_key, t.record_id"
             keys = "t.tenant AS tenant, t.resource AS resource, t.sort_key AS sort_key, t.record_id AS id"

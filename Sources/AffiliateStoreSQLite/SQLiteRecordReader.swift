@@ -32,15 +32,65 @@ struct SQLiteRecordReader {
 
     /// The page read through a given driving index; every driver gives the same page.
     func records(matching query: RecordQuery, driver: SQLiteListFilter.Driver) throws -> RecordPage {
+        try records(matching: query, driver: driver, start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset))
+    }
+
+    /// Fixes the read transaction's snapshot (its first statement does), so that what the
+    /// caller checks next is known to precede the state this reader sees.
+    func beginSnapshot() throws {
+        _ = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sqlite_schema LIMIT 1"))
+    }
+
+    /// The page read from the shape's offset anchors, which are read first if `anchors` keeps
+    /// none under `stamp`. Call it only in a read transaction whose snapshot is known to hold
+    /// the order `stamp` names (see ``SQLiteOrderGenerations``).
+    func records(
+        matching query: RecordQuery, anchors: SQLiteListAnchors, stamp: SQLiteOrderGenerations.Stamp
+    ) throws -> RecordPage {
+        let driver = try driver(for: query)
+        let shape = SQLiteListAnchors.Shape(query, driver: driver)
+        let list: [SQLiteListAnchors.Anchor]
+        if let kept = anchors.anchors(for: shape, stamp: stamp) {
+            list = kept
+        } else {
+            list = try anchorWalk(query, driver: driver)
+            anchors.store(list, for: shape, stamp: stamp)
+        }
+        let start = SQLiteListAnchors.start(at: query.offset, in: list)
+        if start.anchor != nil { anchors.served() }
+        return try records(matching: query, driver: driver, start: start)
+    }
+
+    /// Every ``SQLiteListAnchors/spacing``-th entry of the list, in one walk of its driving index.
+    func anchorWalk(_ query: RecordQuery, driver: SQLiteListFilter.Driver) throws -> [SQLiteListAnchors.Anchor] {
         let filter = SQLiteListFilter(query, driver: driver)
-        let page = Self.pageSQL(filter, query)
+        let cursor = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT \(filter.keys) \(filter.from) ORDER BY \(filter.order)"),
+            arguments: filter.arguments
+        )
+        var anchors: [SQLiteListAnchors.Anchor] = []
+        var position = 0
+        while let row = try cursor.next() {
+            position += 1
+            if position % SQLiteListAnchors.spacing == 0 {
+                anchors.append(SQLiteListAnchors.Anchor(sortKey: row["sort_key"], id: row["id"]))
+            }
+        }
+        return anchors
+    }
+
+    /// The page that begins at `start` (which the query's offset leads to).
+    private func records(
+        matching query: RecordQuery, driver: SQLiteListFilter.Driver, start: SQLiteListAnchors.Start
+    ) throws -> RecordPage {
+        let page = Self.pageSQL(SQLiteListFilter(query, driver: driver, after: start.anchor), query, skip: start.skip)
         var records: [Record] = []
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: page.sql), arguments: page.arguments)
         while let row = try cursor.next() {
             records.append(try SQLiteRecordCoding.record(from: row))
         }
         guard query.countTotal else { return RecordPage(records: records) }
-        return RecordPage(records: records, total: try total(query, filter))
+        return RecordPage(records: records, total: try total(query, SQLiteListFilter(query, driver: driver)))
     }
 
     /// The index with the fewest entries among the query's conditions, by their tallies: a
@@ -66,8 +116,10 @@ struct SQLiteRecordReader {
     ///
     /// It first walks the driving index for the keys of the page's rows only (so `OFFSET`
     /// skips index entries, not records), then joins the records it kept; the outer sort
-    /// orders only those.
-    static func pageSQL(_ filter: SQLiteListFilter, _ query: RecordQuery) -> (sql: String, arguments: StatementArguments) {
+    /// orders only those. `skip` replaces the query's offset when `filter` starts after an anchor.
+    static func pageSQL(
+        _ filter: SQLiteListFilter, _ query: RecordQuery, skip: Int? = nil
+    ) -> (sql: String, arguments: StatementArguments) {
         let limit = query.limit.map { Int64(max(0, $0)) } ?? -1
         return (
             """
@@ -76,7 +128,7 @@ struct SQLiteRecordReader {
             CROSS JOIN record r ON \(filter.join)
             ORDER BY p.sort_key, p.id
             """,
-            filter.arguments + [limit, Int64(max(0, query.offset))]
+            filter.arguments + [limit, Int64(max(0, skip ?? query.offset))]
         )
     }
 

@@ -132,8 +132,49 @@ public final class SQLiteStore: Store {
         try await read { try $0.record(claimedBy: claim) }
     }
 
+    /// Where deep list pages start, per list shape.
+    let listAnchors = SQLiteListAnchors()
+    /// Whether those anchors still describe the stored order (written by ``commit(_:)`` and
+    /// ``seed(_:tenant:)``).
+    let orderGenerations = SQLiteOrderGenerations()
+
+    /// A page at an offset below one anchor spacing is read as it always was. A deeper one is
+    /// read from the list's anchors (``SQLiteListAnchors``) in one read transaction when the
+    /// stamps of ``SQLiteOrderGenerations`` taken before it and after its first statement
+    /// agree; otherwise by plain `OFFSET`, as before anchors. Both give the same page.
     public func records(matching query: RecordQuery) async throws -> RecordPage {
-        try await read(snapshot: query.countTotal) { try $0.records(matching: query) }
+        try await records(matching: query, inspect: nil)
+    }
+
+    /// `inspect` (for tests) runs on each page read from anchors, in the same read transaction.
+    func records(
+        matching query: RecordQuery, inspect: (@Sendable (SQLiteRecordReader, RecordPage) throws -> Void)?
+    ) async throws -> RecordPage {
+        guard query.offset >= SQLiteListAnchors.spacing, let before = anchorStamp(query) else {
+            return try await read(snapshot: query.countTotal) { try $0.records(matching: query) }
+        }
+        let anchors = listAnchors
+        let generations = orderGenerations
+        return try await read(snapshot: true) { reader in
+            try reader.beginSnapshot()
+            guard generations.stamp(tenant: query.tenant, resource: query.resource).stamp == before else {
+                return try reader.records(matching: query)
+            }
+            let page = try reader.records(matching: query, anchors: anchors, stamp: before)
+            try inspect?(reader, page)
+            return page
+        }
+    }
+
+    /// The stamp of the query's (tenant, resource), queueing a look at other processes'
+    /// commits on the writer connection when the last one is too old to trust anchors.
+    private func anchorStamp(_ query: RecordQuery) -> SQLiteOrderGenerations.Stamp? {
+        let (stamp, scheduleLook) = orderGenerations.stamp(tenant: query.tenant, resource: query.resource)
+        if scheduleLook {
+            let generations = orderGenerations
+            pool.asyncWriteWithoutTransaction { generations.look($0) }
+        }
+        return stamp
     }
 
     public func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry? {
@@ -166,7 +207,14 @@ public final class SQLiteStore: Store {
 
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        try await write { try $0.apply(batch, now: .now()) }
+        let generations = orderGenerations
+        let ticket = SQLiteOrderGenerations.Ticket(generations)
+        defer { ticket.finish() }
+        try await write { writer in
+            generations.look(writer.db)
+            try writer.apply(batch, now: .now())
+            ticket.mark(writer.reordered)
+        }
     }
 
     public func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64 {
@@ -174,7 +222,11 @@ public final class SQLiteStore: Store {
     }
 
     public func seed(_ data: SeedData, tenant: String) async throws -> Int {
-        try await write { writer in
+        let generations = orderGenerations
+        let ticket = SQLiteOrderGenerations.Ticket(generations)
+        defer { ticket.finish() }
+        return try await write { writer in
+            generations.look(writer.db)
             var added = 0
             for var record in data.records {
                 record.tenant = tenant
@@ -189,6 +241,7 @@ public final class SQLiteStore: Store {
             for (sequence, floor) in data.sequenceFloors.sorted(by: { $0.key < $1.key }) {
                 try writer.raise(tenant: tenant, sequence: sequence, to: floor)
             }
+            ticket.mark(writer.reordered)
             return added
         }
     }
