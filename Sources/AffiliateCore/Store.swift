@@ -12,6 +12,16 @@ public protocol Store: Sendable {
     /// The live record holding a unique value, if any.
     func record(claimedBy claim: ClaimKey) async throws -> Record?
     func records(matching query: RecordQuery) async throws -> RecordPage
+    /// The records with these ids and the pages of these queries, in order, from one call.
+    ///
+    /// A response that nests related records (a payout with its promoter and the promoter's
+    /// balances) needs several reads; each store call is a round trip to a connection, and
+    /// those round trips, not the SQL, were most of such a response's cost. SQLite answers all
+    /// of them in one read transaction, so they also agree with each other; the default asks
+    /// for each in turn.
+    func records(
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
+    ) async throws -> (records: [Record?], pages: [RecordPage])
 
     /// Applies the batch atomically and durably, or throws ``StoreConflict`` and applies nothing.
     func commit(_ batch: WriteBatch) async throws
@@ -34,6 +44,18 @@ public protocol Store: Sendable {
     func statusCounts(tenant: String, resource: String) async throws -> [String: Int]
 
     func close() async throws
+}
+
+extension Store {
+    public func records(
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
+    ) async throws -> (records: [Record?], pages: [RecordPage]) {
+        var records: [Record?] = []
+        for key in ids { records.append(try await record(tenant: tenant, resource: key.resource, id: key.id)) }
+        var found: [RecordPage] = []
+        for query in pages { found.append(try await self.records(matching: query)) }
+        return (records, found)
+    }
 }
 
 public struct ClaimKey: Sendable, Hashable {

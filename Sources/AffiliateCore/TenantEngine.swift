@@ -53,6 +53,16 @@ public struct TenantEngine: Sendable {
         return try await storeCall { try await store.records(matching: query) }
     }
 
+    /// Records by id and whole tag-filtered lists, read in one store call (see
+    /// ``Store/records(tenant:ids:pages:)``): what a response nesting related records needs.
+    public func read(
+        records ids: [(resource: String, id: String)], lists: [(resource: String, tags: [Tag])]
+    ) async throws(EngineError) -> (records: [Record?], lists: [[Record]]) {
+        let queries = lists.map { RecordQuery(tenant: tenant.id, resource: $0.resource, tags: $0.tags) }
+        let found = try await storeCall { try await store.records(tenant: tenant.id, ids: ids, pages: queries) }
+        return (found.records, found.pages.map(\.records))
+    }
+
     public func nextID(sequence: String, atLeast: Int64 = 1) async throws(EngineError) -> Int64 {
         try await storeCall { try await store.nextSequenceValue(tenant: tenant.id, sequence: sequence, atLeast: atLeast) }
     }

@@ -189,6 +189,16 @@ public final class SQLiteStore: Store {
         try await read { try $0.statusCounts(tenant: tenant, resource: resource) }
     }
 
+    /// One read transaction on one reader connection for all of them.
+    public func records(
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
+    ) async throws -> (records: [AffiliateCore.Record?], pages: [RecordPage]) {
+        try await read(snapshot: ids.count + pages.count > 1) { reader in
+            let records = try ids.map { try reader.record(tenant: tenant, resource: $0.resource, id: $0.id) }
+            return (records, try pages.map { try reader.records(matching: $0) })
+        }
+    }
+
     // MARK: Writes
 
     /// Runs a write in the next group transaction, once it is durable.

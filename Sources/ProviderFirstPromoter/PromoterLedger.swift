@@ -10,26 +10,36 @@ struct PromoterLedger: Sendable {
 
     static let empty = PromoterLedger(rewards: [], payouts: [])
 
-    /// Two tag-filtered lists, the promoter's rewards and its payouts, read concurrently.
+    /// The promoter's rewards and payouts, two tag-filtered lists read in one store call.
     static func read(promoterID: Int64, engine: TenantEngine) async throws -> PromoterLedger {
+        try await PromoterLedger(try engine.read(records: [], lists: lists(promoterID: promoterID)).lists)
+    }
+
+    /// What ``init(_:)`` needs read: the promoter's rewards, then its payouts.
+    static func lists(promoterID: Int64) -> [(resource: String, tags: [Tag])] {
         let tag = [Tag(TagName.promoterID, String(promoterID))]
-        async let rewardPage = engine.list(ResourceName.rewards, tags: tag)
-        async let payoutPage = engine.list(ResourceName.payouts, tags: tag)
-        let rewardRecords = try await rewardPage.records
-        let payoutRecords = try await payoutPage.records
-        var rewards: [Reward] = []
-        rewards.reserveCapacity(rewardRecords.count)
-        for record in rewardRecords {
+        return [(ResourceName.rewards, tag), (ResourceName.payouts, tag)]
+    }
+
+    /// The ledger from the records of the two lists of ``lists(promoterID:)``, in that order.
+    init(_ lists: [[Record]]) throws {
+        rewards = []
+        rewards.reserveCapacity(lists[0].count)
+        for record in lists[0] {
             guard let reward = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
             rewards.append(reward)
         }
-        var payouts: [Payout] = []
-        payouts.reserveCapacity(payoutRecords.count)
-        for record in payoutRecords {
+        payouts = []
+        payouts.reserveCapacity(lists[1].count)
+        for record in lists[1] {
             guard let payout = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
             payouts.append(payout)
         }
-        return PromoterLedger(rewards: rewards, payouts: payouts)
+    }
+
+    init(rewards: [Reward], payouts: [Payout]) {
+        self.rewards = rewards
+        self.payouts = payouts
     }
 
     /// `earnings_balance`: rewards in phase `in_progress` or `settled`; `paid_balance`: settled

@@ -3,7 +3,7 @@ import AffiliateCore
 /// Renders the vendor's objects for one response.
 ///
 /// Each distinct promoter is read once per response, with its ledger (two tag-filtered lists),
-/// however many rows nest it: a page of twenty payouts of one promoter costs three reads.
+/// however many rows nest it: a page of twenty payouts of one promoter costs one store call.
 struct Renderer {
     let engine: TenantEngine
     private var promoters: [Int64: (promoter: Promoter?, balances: Balances)] = [:]
@@ -21,14 +21,15 @@ struct Renderer {
     /// The promoter (deleted ones included: they stay nested) and its balances.
     mutating func promoter(id: Int64) async throws -> (promoter: Promoter?, balances: Balances) {
         if let known = promoters[id] { return known }
-        // The ledger is read alongside the promoter: a missing promoter (never the case for
-        // records affhost wrote) only wastes two empty lists.
-        async let found = engine.find(ResourceName.promoters, id: String(id))
-        async let ledger = PromoterLedger.read(promoterID: id, engine: engine)
+        // The ledger is read with the promoter, in one store call: a missing promoter (never
+        // the case for records affhost wrote) only wastes two empty lists.
+        let found = try await engine.read(
+            records: [(ResourceName.promoters, String(id))], lists: PromoterLedger.lists(promoterID: id)
+        )
         var entry: (promoter: Promoter?, balances: Balances) = (nil, .none)
-        if let record = try await found {
+        if let record = found.records[0] {
             guard let promoter = Promoter(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
-            entry = (promoter, try await ledger.balances(tenant: tenant))
+            entry = (promoter, try PromoterLedger(found.lists).balances(tenant: tenant))
         }
         promoters[id] = entry
         return entry

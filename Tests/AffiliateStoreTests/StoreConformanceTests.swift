@@ -23,6 +23,46 @@ struct StoreConformanceTests {
         }
     }
 
+    /// Records by id and pages from one call answer exactly what the single calls answer:
+    /// missing ids and another tenant's records are nil, pages keep their order and filters.
+    @Test(arguments: StoreKind.all)
+    func recordsAndPagesReadTogetherMatchTheSingleReads(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let promoter = Tag("promoter_id", "3")
+            _ = try await StoreSample.insert(
+                [
+                    StoreSample.record("p3", resource: "promoters", status: nil),
+                    StoreSample.record("1", tags: [promoter]),
+                    StoreSample.record("2", status: "completed", tags: [promoter]),
+                    StoreSample.record("3", tags: [Tag("promoter_id", "4")]),
+                    StoreSample.record("r1", resource: "rewards", tags: [promoter]),
+                    StoreSample.record("p9", tenant: "other", resource: "promoters", status: nil),
+                ],
+                into: store
+            )
+            let queries = [
+                RecordQuery(tenant: "acme", resource: "rewards", tags: [promoter]),
+                RecordQuery(tenant: "acme", resource: "payouts", tags: [promoter]),
+                RecordQuery(tenant: "acme", resource: "payouts", status: "completed", countTotal: true),
+            ]
+            let found = try await store.records(
+                tenant: "acme", ids: [("promoters", "p3"), ("promoters", "p9"), ("payouts", "missing")], pages: queries
+            )
+            #expect(found.records.count == 3)
+            #expect(found.records[0] == (try await store.record(tenant: "acme", resource: "promoters", id: "p3")))
+            #expect(found.records[0]?.id == "p3")
+            #expect(found.records[1] == nil)
+            #expect(found.records[2] == nil)
+            #expect(found.pages.map { $0.records.map(\.id) } == [["r1"], ["1", "2"], ["2"]])
+            #expect(found.pages[2].total == 1)
+            for (page, query) in zip(found.pages, queries) {
+                #expect(page == (try await store.records(matching: query)))
+            }
+            let empty = try await store.records(tenant: "acme", ids: [], pages: [])
+            #expect(empty.records.isEmpty && empty.pages.isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.all)
     func recordWithoutStatusOrTagsRoundTrips(kind: StoreKind) async throws {
         try await withStore(kind) { store in
