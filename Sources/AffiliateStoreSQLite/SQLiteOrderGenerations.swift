@@ -55,18 +55,27 @@ final class SQLiteOrderGenerations: Sendable {
     private let state = Mutex(State())
 
     /// The order's stamp, or `nil` when a write of it is in flight or the last look at other
-    /// processes' commits is too old. `scheduleLook` is set when the caller should queue one.
-    func stamp(tenant: String, resource: String) -> (stamp: Stamp?, scheduleLook: Bool) {
+    /// processes' commits is too old.
+    func stamp(tenant: String, resource: String) -> Stamp? {
         let now = ContinuousClock.now
         return state.withLock { state in
-            guard let lookedAt = state.lookedAt, now - lookedAt < Self.freshness else {
-                let schedule = !state.lookScheduled
-                state.lookScheduled = true
-                return (nil, schedule)
-            }
+            guard let lookedAt = state.lookedAt, now - lookedAt < Self.freshness else { return nil }
             let counters = state.counters[Key(tenant: tenant, resource: resource)] ?? Counters()
-            guard counters.pending == 0 else { return (nil, false) }
-            return (Stamp(epoch: state.epoch, generation: counters.generation), false)
+            guard counters.pending == 0 else { return nil }
+            return Stamp(epoch: state.epoch, generation: counters.generation)
+        }
+    }
+
+    /// Whether the caller should queue a look on the writer connection now: the last one is
+    /// half as old as ``freshness`` allows, and none is queued. Looking at half-life keeps
+    /// the stamps fresh under steady reads, so anchors do not lapse while the look runs.
+    func claimLook() -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if state.lookScheduled { return false }
+            if let lookedAt = state.lookedAt, now - lookedAt < Self.freshness / 2 { return false }
+            state.lookScheduled = true
+            return true
         }
     }
 

@@ -157,7 +157,7 @@ public final class SQLiteStore: Store {
         let generations = orderGenerations
         return try await read(snapshot: true) { reader in
             try reader.beginSnapshot()
-            guard generations.stamp(tenant: query.tenant, resource: query.resource).stamp == before else {
+            guard generations.stamp(tenant: query.tenant, resource: query.resource) == before else {
                 return try reader.records(matching: query)
             }
             let page = try reader.records(matching: query, anchors: anchors, stamp: before)
@@ -167,14 +167,13 @@ public final class SQLiteStore: Store {
     }
 
     /// The stamp of the query's (tenant, resource), queueing a look at other processes'
-    /// commits on the writer connection when the last one is too old to trust anchors.
+    /// commits on the writer connection when the last one is half as old as anchors allow.
     private func anchorStamp(_ query: RecordQuery) -> SQLiteOrderGenerations.Stamp? {
-        let (stamp, scheduleLook) = orderGenerations.stamp(tenant: query.tenant, resource: query.resource)
-        if scheduleLook {
+        if orderGenerations.claimLook() {
             let generations = orderGenerations
             pool.asyncWriteWithoutTransaction { generations.look($0) }
         }
-        return stamp
+        return orderGenerations.stamp(tenant: query.tenant, resource: query.resource)
     }
 
     public func idempotencyEntry(tenant: String, scope: String, key: String) async throws -> IdempotencyEntry? {

@@ -242,6 +242,46 @@ struct SQLiteListAnchorTests {
         }
     }
 
+    /// Under reads alone the readers' own looks keep the anchors in use: a reader that finds
+    /// the last look too old inside its transaction does not stop the next look from being
+    /// queued.
+    @Test func readsAloneKeepUsingAnchors() async throws {
+        let generations = SQLiteOrderGenerations()
+        #expect(generations.stamp(tenant: "acme", resource: "earnings") == nil)
+        #expect(generations.claimLook())
+        #expect(!generations.claimLook())
+        try await withStore { store, _ in
+            try await StoreSample.insert(Self.earnings, into: store)
+            let deadline = ContinuousClock.now + SQLiteOrderGenerations.freshness * 6
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for reader in 0..<3 {
+                    group.addTask {
+                        var round = 0
+                        while ContinuousClock.now < deadline {
+                            round += 1
+                            var query = Self.shapes[(round + reader) % Self.shapes.count]
+                            query.offset = Self.spacing + (round * 577) % 2000
+                            query.limit = 50
+                            _ = try await store.records(matching: query)
+                        }
+                    }
+                }
+                // Pages are still read from anchors in the last third, long after any write.
+                try await Task.sleep(until: deadline - SQLiteOrderGenerations.freshness * 2)
+                let lastThird = store.listAnchors.statistics.anchoredPages
+                try await group.waitForAll()
+                #expect(store.listAnchors.statistics.anchoredPages > lastThird)
+            }
+            let before = store.listAnchors.statistics.anchoredPages
+            try await Task.sleep(for: SQLiteOrderGenerations.freshness * 2)
+            for _ in 0..<3 {
+                _ = try await store.records(matching: RecordQuery(tenant: "acme", resource: "earnings", offset: 700, limit: 5))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(store.listAnchors.statistics.anchoredPages > before)
+        }
+    }
+
     /// Another connection's commits (a second affhost, `affhost import`) are seen at this
     /// store's next write, or by a reader's look once the last one is too old.
     @Test func anotherConnectionsInsertIsSeen() async throws {
