@@ -69,10 +69,10 @@ extension ConfigReader {
 
     /// Records the first holder of a key hash; a later one is a duplicate, within a tenant or
     /// across tenants (a key must name exactly one tenant).
-    func claimKey(_ hash: String, keyID: String, tenant: String, at position: Position, path: String) {
+    func claimKey(_ hash: String, keyID: String, tenant: String, at position: Position, path: @autoclosure () -> String) {
         if let owner = keyOwners[hash] {
             log.add("duplicate key: this sha256 is already used by key \"\(owner.keyID)\" of tenant \"\(owner.tenant)\" (line \(owner.line))",
-                    at: position, path: path)
+                    at: position, path: path())
         } else {
             keyOwners[hash] = (tenant, keyID, position.line)
         }

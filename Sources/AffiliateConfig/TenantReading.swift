@@ -32,10 +32,9 @@ extension ConfigReader {
     /// A tenant whose text is the previous load's: its configuration is the one read then; its
     /// keys still take part in the duplicate check, at the lines they stand at now.
     private func reuse(_ source: TenantSource, as field: Field) -> TenantConfig {
-        let keysPath = ConfigPath.child(field.path, "api_keys")
         for (index, (key, position)) in zip(source.config.apiKeys, source.keyHashPositions).enumerated() {
             claimKey(key.sha256, keyID: key.id, tenant: field.key, at: position,
-                     path: ConfigPath.child(ConfigPath.index(keysPath, index), "sha256"))
+                     path: ConfigPath.child(ConfigPath.index(ConfigPath.child(field.path, "api_keys"), index), "sha256"))
         }
         tenantSources[field.key] = source
         return source.config

@@ -66,6 +66,10 @@ private struct YAMLComposer {
     private var openTenant: OpenTenant?
     /// The tenant whose events are being passed over because its text is the previous load's.
     private var skipped: SkippedTenant?
+    /// Collections open inside it, and where its old text ends: kept apart from `skipped` so
+    /// that each event passed over touches two integers rather than copying the tenant.
+    private var skippedDepth = 0
+    private var skippedTextEnd = 0
     /// Set when a passed-over tenant turned out not to match after all: compose again, whole.
     private var mustComposeAgain = false
 
@@ -84,7 +88,6 @@ private struct YAMLComposer {
         let start: Int
         let position: Position
         let idColumn: Int
-        var depth = 0
     }
 
     init(bytes: UnsafeBufferPointer<UInt8>, tracksTenants: Bool, previous: ConfigSource?) {
@@ -92,6 +95,10 @@ private struct YAMLComposer {
         self.tracksTenants = tracksTenants
         self.previous = previous
         self.offsets = ScalarOffsets(tracksTenants ? bytes : UnsafeBufferPointer(start: nil, count: 0))
+        if let previous {
+            layout.spans.reserveCapacity(previous.tenants.count)
+            layout.reused.reserveCapacity(previous.tenants.count)
+        }
     }
 
     mutating func compose() -> YAMLDocument {
@@ -201,6 +208,8 @@ private struct YAMLComposer {
         let next = start + source.bytes.count
         if let following = source.following, next >= bytes.count || bytes[next] != following { return false }
         skipped = SkippedTenant(id: id, source: source, start: start, position: position, idColumn: stack[1].position.column)
+        skippedDepth = 0
+        skippedTextEnd = next
         return true
     }
 
@@ -210,20 +219,19 @@ private struct YAMLComposer {
     /// and an anchor or alias (absent before) would tie it to other text. Either way the file
     /// is composed again, whole.
     private mutating func pass(_ event: yaml_event_t) -> YAMLDocument? {
-        guard var tenant = skipped else { return nil }
-        let oldEnd = tenant.start + tenant.source.bytes.count
         switch event.type {
         case YAML_MAPPING_START_EVENT where event.data.mapping_start.anchor == nil,
              YAML_SEQUENCE_START_EVENT where event.data.sequence_start.anchor == nil,
              YAML_SCALAR_EVENT where event.data.scalar.anchor == nil:
-            guard offsets.byteOffset(ofScalar: event.end_mark.index) <= oldEnd else {
+            guard offsets.byteOffset(ofScalar: event.end_mark.index) <= skippedTextEnd else {
                 mustComposeAgain = true
                 return nil
             }
-            if event.type != YAML_SCALAR_EVENT { tenant.depth += 1 }
-        case YAML_MAPPING_END_EVENT where tenant.depth > 0, YAML_SEQUENCE_END_EVENT where tenant.depth > 0:
-            tenant.depth -= 1
+            if event.type != YAML_SCALAR_EVENT { skippedDepth += 1 }
+        case YAML_MAPPING_END_EVENT where skippedDepth > 0, YAML_SEQUENCE_END_EVENT where skippedDepth > 0:
+            skippedDepth -= 1
         case YAML_MAPPING_END_EVENT:
+            guard let tenant = skipped else { return nil }
             skipped = nil
             let span = span(from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn)
             let node = YAMLNode(.mapping([]), at: tenant.position)
@@ -236,9 +244,7 @@ private struct YAMLComposer {
             return nil
         default:
             mustComposeAgain = true
-            return nil
         }
-        skipped = tenant
         return nil
     }
 
