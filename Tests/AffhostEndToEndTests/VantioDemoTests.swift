@@ -1,6 +1,7 @@
 import AffiliateCore
 import Foundation
 import Hummingbird
+import PostgresTestSupport
 import Testing
 
 /// The repository's demo (`config/affhost.yaml`, tenant `campus`) with the Vantio docs' own
@@ -127,7 +128,7 @@ import Testing
         process.standardOutput = output
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try ProcessLaunch.run(process) } catch { continuation.resume(throwing: error) }
         }
         try output.close()
         #expect(status == 0, "node (20 or later) must be installed and the script must succeed")

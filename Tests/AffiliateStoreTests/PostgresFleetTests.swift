@@ -6,7 +6,7 @@ import Testing
 
 /// Two instances (two stores, two pools) on one database, as two affhost servers behind a load
 /// balancer: every guarantee must hold across them, not just within one.
-@Suite("PostgreSQL fleet", .postgresInstalled)
+@Suite("PostgreSQL fleet", .postgresInstalled, .timeLimit(.minutes(5)))
 struct PostgresFleetTests {
     @Test func oneWinnerPerVersionAcrossInstances() async throws {
         try await withTwoInstances { first, second in

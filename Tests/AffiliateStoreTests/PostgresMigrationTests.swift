@@ -4,7 +4,7 @@ import Testing
 
 @testable import AffiliateStorePostgres
 
-@Suite("PostgreSQL migrations", .postgresInstalled)
+@Suite("PostgreSQL migrations", .postgresInstalled, .timeLimit(.minutes(5)))
 struct PostgresMigrationTests {
     @Test func fromEmptyThenRerun() async throws {
         try await PostgresTestCluster.withDatabase { cluster, database in

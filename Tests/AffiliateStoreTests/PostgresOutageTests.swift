@@ -6,7 +6,7 @@ import Testing
 /// The database goes away while affhost serves, then comes back: calls fail within the
 /// operation timeout (the engine answers 503), and work again without reopening the store.
 /// This test stops its server, so it has a cluster of its own.
-@Suite("PostgreSQL outage", .postgresInstalled)
+@Suite("PostgreSQL outage", .postgresInstalled, .timeLimit(.minutes(5)))
 struct PostgresOutageTests {
     @Test func failsFastWhileDownAndRecoversWhenBack() async throws {
         let cluster = try await PostgresTestCluster.start()

@@ -5,7 +5,7 @@ import Testing
 
 /// What only the PostgreSQL store has to get right: the cluster's collation, text that
 /// PostgreSQL cannot hold, and the description it shows.
-@Suite("PostgreSQL store", .postgresInstalled)
+@Suite("PostgreSQL store", .postgresInstalled, .timeLimit(.minutes(5)))
 struct PostgresStoreTests {
     /// Whatever locale the cluster has (here ICU en-US, where "a" < "B"), keys order as bytes.
     @Test func keysOrderAsBytesWhateverTheClusterCollation() async throws {

@@ -1,6 +1,7 @@
 import AffiliateCore
 import AffiliateStoreSQLite
 import Foundation
+import PostgresTestSupport
 import Synchronization
 import Testing
 
@@ -69,7 +70,7 @@ struct SQLiteCrashTests {
         child.environment = environment
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
-        try child.run()
+        try ProcessLaunch.run(child)
 
         // Kill it while it is writing hard: after a few hundred acknowledged commits.
         let deadline = ContinuousClock.now + .seconds(90)

@@ -2,7 +2,7 @@ import AffiliateCore
 import Testing
 
 /// The contract of ``Store``, run against every kind in ``StoreKind/all`` on real storage.
-@Suite("Store conformance")
+@Suite("Store conformance", .timeLimit(.minutes(5)))
 struct StoreConformanceTests {
     // MARK: Records
 

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresTestSupport
 import Testing
 
 /// The built `affhost` executable, run as operators run it.
@@ -50,7 +51,7 @@ enum AffhostProcess {
         process.standardOutput = output
         process.standardError = error
         process.standardInput = stdin
-        try process.run()
+        try ProcessLaunch.run(process)
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
         try? output.fileHandleForWriting.close()
@@ -98,7 +99,7 @@ enum AffhostProcess {
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
             process.standardOutput = log
             process.standardError = log
-            try process.run()
+            try ProcessLaunch.run(process)
         }
 
         var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
