@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// Another process writing the same file (a second affhost by mistake, `affhost import` while
 /// serving) is seen through the writer connection's `PRAGMA data_version`, which changes only
-/// when another connection commits: every write of this store looks at it, and so does a check
+/// when another connection commits: every group commit of this store looks at it, and so does a check
 /// the readers schedule on the writer connection when the last look is older than
 /// ``freshness``. Until a look is that recent, ``stamp(tenant:resource:)`` refuses, and lists
 /// are read by plain `OFFSET`. The window that remains: a page may be read from anchors that

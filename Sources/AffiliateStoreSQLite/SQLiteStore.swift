@@ -24,7 +24,11 @@ public final class SQLiteStore: Store {
         self.checkpointer = checkpointer
         self.description = description
         self.logger = logger
-        self.writes = SQLiteWriteQueue(pool: pool, location: description, logger: logger)
+        let generations = SQLiteOrderGenerations()
+        self.orderGenerations = generations
+        // Once per group transaction, with the write lock held: commits of other processes
+        // made before it move every generation before any of the group's writes is applied.
+        self.writes = SQLiteWriteQueue(pool: pool, location: description, logger: logger) { generations.look($0) }
     }
 
     /// Opens (creating the file and its folder) and migrates. `path` is a file path.
@@ -135,8 +139,8 @@ public final class SQLiteStore: Store {
     /// Where deep list pages start, per list shape.
     let listAnchors = SQLiteListAnchors()
     /// Whether those anchors still describe the stored order (written by ``commit(_:)`` and
-    /// ``seed(_:tenant:)``).
-    let orderGenerations = SQLiteOrderGenerations()
+    /// ``seed(_:tenant:)``, and by each group commit's look at other processes' commits).
+    let orderGenerations: SQLiteOrderGenerations
 
     /// A page at an offset below one anchor spacing is read as it always was. A deeper one is
     /// read from the list's anchors (``SQLiteListAnchors``) in one read transaction when the
@@ -216,11 +220,9 @@ public final class SQLiteStore: Store {
 
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        let generations = orderGenerations
-        let ticket = SQLiteOrderGenerations.Ticket(generations)
+        let ticket = SQLiteOrderGenerations.Ticket(orderGenerations)
         defer { ticket.finish() }
         try await write { writer in
-            generations.look(writer.db)
             try writer.apply(batch, now: .now())
             ticket.mark(writer.reordered)
         }
@@ -231,11 +233,9 @@ public final class SQLiteStore: Store {
     }
 
     public func seed(_ data: SeedData, tenant: String) async throws -> Int {
-        let generations = orderGenerations
-        let ticket = SQLiteOrderGenerations.Ticket(generations)
+        let ticket = SQLiteOrderGenerations.Ticket(orderGenerations)
         defer { ticket.finish() }
         return try await write { writer in
-            generations.look(writer.db)
             var added = 0
             for var record in data.records {
                 record.tenant = tenant

@@ -50,11 +50,17 @@ final class SQLiteWriteQueue: Sendable {
     private let location: String
     private let logger: Logger
     private let state = Mutex(State())
+    /// Runs at the start of each group transaction, before its writes.
+    private let groupStarted: @Sendable (Database) -> Void
 
-    init(pool: DatabasePool, location: String, logger: Logger) {
+    init(
+        pool: DatabasePool, location: String, logger: Logger,
+        groupStarted: @escaping @Sendable (Database) -> Void = { _ in }
+    ) {
         self.pool = pool
         self.location = location
         self.logger = logger
+        self.groupStarted = groupStarted
     }
 
     /// Runs `body` in the next group transaction and returns its result once that transaction
@@ -162,6 +168,7 @@ final class SQLiteWriteQueue: Sendable {
         var tallies = SQLiteTallies()
         do {
             try db.beginTransaction(.immediate)
+            groupStarted(db)
             for write in group {
                 answers.append(write.apply(db, &tallies))
                 // SQLite rolls the whole transaction back on some errors (disk full, I/O):
