@@ -1,8 +1,6 @@
 import AffiliateCore
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+import NIOPosix
 import Yams
 
 /// Talks to a running affhost's admin API, over its unix socket or loopback TCP.
@@ -33,14 +31,21 @@ public struct AdminClient: Sendable {
             }
         }
 
-        func url(for path: String) -> String {
+        /// Where to connect, and the Host header to send there.
+        var exchange: AdminExchange {
             switch self {
-            case .unix(let socket):
-                let absolute = socket.hasPrefix("/") ? socket : FileManager.default.currentDirectoryPath + "/" + socket
-                let host = absolute.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? absolute
-                return "http+unix://\(host)\(path)"
+            case .unix(let path):
+                return AdminExchange(endpoint: .unix(path: path), hostHeader: "localhost")
             case .http(let base):
-                return base + path
+                let authority = base.dropFirst("http://".count).prefix { $0 != "/" }
+                var host = Substring(authority)
+                var port = "80"
+                if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
+                    host = authority[..<colon]
+                    port = String(authority[authority.index(after: colon)...])
+                }
+                if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+                return AdminExchange(endpoint: .tcp(host: String(host), port: port), hostHeader: String(authority))
             }
         }
     }
@@ -48,6 +53,16 @@ public struct AdminClient: Sendable {
     public struct Reply: Sendable {
         public let status: Int
         public let body: JSONValue
+
+        /// What to tell the operator about an answer that is not a success: the admin API's own
+        /// error, or, from something else listening there, its HTTP status.
+        public var problem: String {
+            if let error = body["error"]?.stringValue { return error }
+            if case .string(let text) = body {
+                return text.isEmpty ? "HTTP \(status) with an empty body; is this an affhost admin address?" : "HTTP \(status): \(text)"
+            }
+            return "HTTP \(status): \(body.serialized)"
+        }
     }
 
     public let address: Address
@@ -58,29 +73,19 @@ public struct AdminClient: Sendable {
         self.token = token
     }
 
-    public func get(_ path: String) async throws -> Reply { try await send(.GET, path) }
-    public func post(_ path: String) async throws -> Reply { try await send(.POST, path) }
+    public func get(_ path: String) async throws -> Reply { try await send("GET", path) }
+    public func post(_ path: String) async throws -> Reply { try await send("POST", path) }
 
-    /// One request on a short-lived client: the CLI makes a handful of calls, and a client that
-    /// does not retry connecting answers "not running" at once instead of after the deadline.
-    private func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            var request = HTTPClientRequest(url: address.url(for: path))
-            request.method = method
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            let response = try await client.execute(request, timeout: .seconds(120))
-            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-            try await client.shutdown()
-            let json = (try? JSONValue(parsing: Array(buffer: body))) ?? .string(String(buffer: body))
-            return Reply(status: Int(response.status.code), body: json)
-        } catch {
-            try? await client.shutdown()
-            throw error
+    /// One request on its own connection, on a thread that may block: the server closes the
+    /// connection after answering, and a server that is not running is reported at once.
+    private func send(_ method: String, _ path: String) async throws -> Reply {
+        let exchange = address.exchange
+        let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
+        let response = try await NIOThreadPool.singleton.runIfActive {
+            try exchange.send(method: method, path: path, headers: headers)
         }
+        let json = (try? JSONValue(parsing: response.body)) ?? .string(String(decoding: response.body, as: UTF8.self))
+        return Reply(status: response.status, body: json)
     }
 
     /// The admin address a configuration file names, read leniently: `affhost reload` must find
@@ -93,12 +98,19 @@ public struct AdminClient: Sendable {
         let fallback = Address.unix(path: "data/admin.sock")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return fallback }
         for candidate in [sectionsBeforeTenants(text), text] {
-            guard let candidate, let document = try? Yams.compose(yaml: candidate),
-                  let listen = document["admin"]?["listen"]?.string
+            guard let candidate, let document = try? Yams.compose(yaml: candidate, .basic),
+                  let listen = value(of: "listen", in: value(of: "admin", in: document))?.string
             else { continue }
             return Address(listen) ?? fallback
         }
         return fallback
+    }
+
+    /// Looks `key` up by its text. The lookup is written out, like the `.basic` resolver above,
+    /// because Yams' default resolver compiles its regular expressions on first use, which was
+    /// a fifth of the command's CPU for one plain string.
+    private static func value(of key: String, in node: Node?) -> Node? {
+        node?.mapping?.first { $0.key.string == key }?.value
     }
 
     /// The text up to a `tenants:` key in the first column, which in block style ends every

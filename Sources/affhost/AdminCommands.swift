@@ -76,7 +76,7 @@ struct ReloadCommand: AsyncParsableCommand {
                     failed = true
                     continue
                 }
-                let lines = ReloadCommand.lines(of: reply.body)
+                let lines = ReloadCommand.lines(of: reply)
                 if reply.status == 200 {
                     lines.forEach { print(prefix + $0) }
                 } else {
@@ -92,7 +92,8 @@ struct ReloadCommand: AsyncParsableCommand {
     }
 
     /// Rebuilds the server's summary lines from its JSON answer.
-    static func lines(of body: JSONValue) -> [String] {
+    static func lines(of reply: AdminClient.Reply) -> [String] {
+        let body = reply.body
         switch body["result"]?.stringValue {
         case "unchanged":
             return ["configuration unchanged; nothing to do"]
@@ -116,7 +117,7 @@ struct ReloadCommand: AsyncParsableCommand {
             }
             return lines
         default:
-            return [body.serialized]
+            return [reply.problem]
         }
     }
 }
@@ -140,7 +141,7 @@ struct StatusCommand: AsyncParsableCommand {
             do {
                 let reply = try await client.get("/status")
                 guard reply.status == 200 else {
-                    printError("\(client.address): \(reply.body["error"]?.stringValue ?? reply.body.serialized)")
+                    printError("\(client.address): \(reply.problem)")
                     failed = true
                     continue
                 }
@@ -204,7 +205,7 @@ struct TenantsCommand: AsyncParsableCommand {
         do {
             let reply = try await client.get("/tenants")
             guard reply.status == 200 else {
-                printError(reply.body["error"]?.stringValue ?? reply.body.serialized)
+                printError(reply.problem)
                 throw ExitCode(1)
             }
             for tenant in reply.body["tenants"]?.arrayValue ?? [] { print(TenantsCommand.line(tenant)) }
@@ -251,7 +252,7 @@ struct AuditCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         guard reply.status == 200 else {
-            printError(reply.body["error"]?.stringValue ?? reply.body.serialized)
+            printError(reply.problem)
             throw ExitCode(1)
         }
         let events = reply.body["events"]?.arrayValue ?? []

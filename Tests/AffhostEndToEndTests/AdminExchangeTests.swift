@@ -1,0 +1,67 @@
+@testable import AffiliateServer
+import Testing
+
+/// The admin verbs' HTTP/1.1 response reading, byte by byte as it may arrive.
+@Suite struct AdminExchangeTests {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func headersAreReadOnlyOnceTheBlankLineHasArrived() throws {
+        #expect(try ResponseHead(parsing: bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n")) == nil)
+        let head = try #require(try ResponseHead(parsing: bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")))
+        #expect(head.status == 200)
+        #expect(head.framing == .length(2))
+        #expect(head.length == 38)
+    }
+
+    @Test func aContentLengthBodyIsCompleteAtItsLength() throws {
+        let text = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 13\r\nConnection: close\r\n\r\n"
+        let head = try #require(try ResponseHead(parsing: bytes(text + "{\"error\"")))
+        #expect(head.status == 401)
+        #expect(try head.completeBody(in: bytes(text + "{\"error\"")) == nil)
+        #expect(try head.completeBody(in: bytes(text + "{\"error\":1}\r\n")) == bytes("{\"error\":1}\r\n"))
+    }
+
+    @Test func aChunkedBodyIsJoinedOnceItsLastChunkHasArrived() throws {
+        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let head = try #require(try ResponseHead(parsing: bytes(text)))
+        #expect(head.framing == .chunked)
+        #expect(try head.completeBody(in: bytes(text + "5\r\n{\"a\":")) == nil)
+        #expect(try head.completeBody(in: bytes(text + "5\r\n{\"a\":\r\na;ext=1\r\n\"b c d e\"}\r\n")) == nil)
+        #expect(try head.completeBody(in: bytes(text + "5\r\n{\"a\":\r\na;ext=1\r\n\"b c d e\"}\r\n0\r\n")) == nil)
+        let complete = text + "5\r\n{\"a\":\r\na;ext=1\r\n\"b c d e\"}\r\n0\r\n\r\n"
+        #expect(try head.completeBody(in: bytes(complete)) == bytes("{\"a\":\"b c d e\"}"))
+    }
+
+    @Test func aBodyWithoutFramingRunsUntilTheServerCloses() throws {
+        let head = try #require(try ResponseHead(parsing: bytes("HTTP/1.0 200 OK\r\n\r\nhello")))
+        #expect(head.framing == .untilClose)
+        #expect(try head.completeBody(in: bytes("HTTP/1.0 200 OK\r\n\r\nhello")) == nil)
+    }
+
+    @Test func aResponseThatIsNotHTTPIsNamedAsSuch() {
+        #expect(throws: AdminExchange.Failure.self) { try ResponseHead(parsing: self.bytes("SSH-2.0-OpenSSH\r\n\r\n")) }
+        #expect(throws: AdminExchange.Failure.self) {
+            try ResponseHead(parsing: self.bytes("HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n"))
+        }
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+        #expect(throws: AdminExchange.Failure.self) {
+            try ResponseHead(parsing: self.bytes(chunked))?.completeBody(in: self.bytes(chunked))
+        }
+    }
+
+    @Test func aTCPAddressIsSplitIntoHostAndPort() {
+        func endpoint(_ text: String) -> String {
+            guard case .tcp(let host, let port) = AdminClient.Address(text)?.exchange.endpoint else { return "not tcp" }
+            return "\(host) \(port)"
+        }
+        #expect(endpoint("127.0.0.1:3001") == "127.0.0.1 3001")
+        #expect(endpoint("http://localhost:3001/") == "localhost 3001")
+        #expect(endpoint("http://[::1]:3001") == "::1 3001")
+        #expect(endpoint("http://[::1]") == "::1 80")
+    }
+
+    @Test func aServerThatIsNotListeningIsReportedAtOnce() async throws {
+        let client = AdminClient(address: .http(baseURL: "http://127.0.0.1:1"))
+        await #expect(throws: AdminExchange.Failure.self) { try await client.get("/status") }
+    }
+}
