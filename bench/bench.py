@@ -74,7 +74,7 @@ def parse_arguments():
     if options.postgres_url and options.store != "postgres":
         parser.error("--postgres-url goes with --store postgres")
     if not os.access(options.binary, os.X_OK):
-        parser.error(f"{options.binary} is not an executable; run `swift build -c release` first")
+        parser.error(f"{options.binary} is not an executable; run `swift build -c release --static-swift-stdlib` first")
     options.binary = os.path.abspath(options.binary)
     options.fp_tenants = fp_tenants
     options.vantio_tenants = vantio_tenants
@@ -209,6 +209,7 @@ def measure(options, workdir, tenants, run_url, seeded):
             "warmup_s": options.warmup,
             "reload_tenants": options.reload_tenants,
             "check_tenants": options.check_tenants,
+            "swift_runtime": report.linkage(options.binary),
         },
         "seed": {
             "records": generate.seeded_records(tenants),

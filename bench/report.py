@@ -38,6 +38,14 @@ def machine():
     }
 
 
+def linkage(binary):
+    """"static" when the Swift runtime is linked into the executable (`--static-swift-stdlib`),
+    which is how it is deployed; "dynamic" otherwise. Admin verbs start a process each, and the
+    dynamic loader's work is a visible part of `affhost reload`'s time."""
+    completed = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    return "dynamic" if "libswiftCore" in completed.stdout else "static"
+
+
 def revision(repository):
     def git(*arguments):
         completed = subprocess.run(["git", "-C", repository, *arguments], capture_output=True, text=True)
@@ -99,7 +107,8 @@ def table(results):
         f"{p['connections']} connections, {p['duration_s']} s after {p['warmup_s']} s warm-up",
         f"machine: {results['machine']['nproc']} x {results['machine']['cpu']}, "
         f"{results['machine']['memory_gib']} GiB, SHA-256 of 200 MB in {results['machine']['cpu_calibration_ms']:.0f} ms "
-        f"CPU (lower is faster; compare runs only next to it); affhost {results['revision']}",
+        f"CPU (lower is faster; compare runs only next to it); affhost {results['revision']}, "
+        f"Swift runtime linked {results['parameters'].get('swift_runtime', 'dynamic')}",
         "",
     ]
     header = (f"{'scenario':<31}{'req/s (x base)':>17}{'p50 ms (x base)':>17}{'p99 ms (x base)':>17}"
