@@ -6,17 +6,21 @@ import AffiliateCore
 /// all of them need the whole list of problems at once, each with file, line, column and path.
 public struct ConfigLoader: Sendable {
     private let registry: ProviderRegistry
-    private let lastLoaded = LastLoadedSource()
 
     public init(registry: ProviderRegistry) { self.registry = registry }
 
     /// Reads and validates the file; fixture files it names are read and validated too.
     public func load(path: String) throws(ConfigErrors) -> HostConfig {
+        try loadFile(path: path).config
+    }
+
+    /// Same, with the file's source, which the first reload of a server started from it reuses.
+    public func loadFile(path: String) throws(ConfigErrors) -> LoadedConfig {
         switch FileText.read(path) {
         case .unreadable(let reason):
             throw ConfigErrors(problems: [ConfigProblem(file: path, line: 1, column: 1, path: "", message: reason)])
         case .bytes(let bytes):
-            return try load(bytes: bytes, digest: KeyDigest.sha256Hex(bytes: bytes), path: path, reusing: nil).config
+            return try load(bytes: bytes, digest: KeyDigest.sha256Hex(bytes: bytes), path: path, reusing: nil)
         }
     }
 
@@ -38,16 +42,7 @@ public struct ConfigLoader: Sendable {
                 file: path, line: 1, column: 1, path: "", message: "the file is not valid UTF-8 text")])
         }
         let reusable = previous.flatMap { $0.dialects == registry.dialects ? $0 : nil }
-        let loaded = try read(bytes, digest: digest, path: path, reusing: reusable)
-        lastLoaded.remember(loaded.source)
-        return loaded
-    }
-
-    /// The source of this loader's last successful load, if it was of the file whose SHA-256 is
-    /// `digest`: a server's first snapshot comes from ``load(path:)``, and its first reload can
-    /// still reuse the tenants of that file.
-    public func lastLoadedSource(digest: String) -> ConfigSource? {
-        lastLoaded.source(digest: digest)
+        return try read(bytes, digest: digest, path: path, reusing: reusable)
     }
 
     private func read(

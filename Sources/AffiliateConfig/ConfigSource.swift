@@ -1,6 +1,5 @@
 import AffiliateCore
 import Foundation
-import Synchronization
 
 /// A loaded configuration file as the next load of it can reuse it: its bytes and, for each
 /// tenant read from a stretch of text that depends on nothing else in the file, that stretch
@@ -57,18 +56,6 @@ public struct LoadedConfig: Sendable {
     /// Tenants taken as they were from the source passed in: their text did not change, so
     /// their configuration is the one read from it before.
     public let reusedTenants: Set<String>
-}
-
-/// The source of the loader's last successful load, for a server whose first snapshot was built
-/// by ``ConfigLoader/load(path:)`` and so came without one.
-final class LastLoadedSource: Sendable {
-    private let source = Mutex<ConfigSource?>(nil)
-
-    func remember(_ loaded: ConfigSource) { source.withLock { $0 = loaded } }
-
-    func source(digest: String) -> ConfigSource? {
-        source.withLock { $0?.digest == digest ? $0 : nil }
-    }
 }
 
 extension UnsafeBufferPointer<UInt8> {

@@ -35,7 +35,8 @@ public final class HostRuntime: Sendable {
     /// fixtures. Throws ``ConfigErrors`` or the store's error; nothing is served until this returns.
     public static func start(configPath: String, registry: ProviderRegistry, logger: Logger) async throws -> HostRuntime {
         let loader = ConfigLoader(registry: registry)
-        let config = try loader.load(path: configPath)
+        let loaded = try loader.loadFile(path: configPath)
+        let config = loaded.config
         let store = try await StoreOpener.open(config.storage, logger: logger)
         do {
             try await seed(config.tenants, into: store, logger: logger)
@@ -45,7 +46,7 @@ public final class HostRuntime: Sendable {
         }
         return HostRuntime(
             configPath: configPath, registry: registry, loader: loader, store: store,
-            snapshot: HostSnapshot(ServedConfig(config)), logger: logger
+            snapshot: HostSnapshot(ServedConfig(config, source: loaded.source)), logger: logger
         )
     }
 

@@ -8,9 +8,8 @@ public final class HostSnapshot: Sendable {
     public let config: HostConfig
     public let loadedAt: Timestamp
     let seedFingerprints: [String: Int]
-    /// The file's text as the next reload reuses it; `nil` for the snapshot a server starts
-    /// with (its loader remembers that file's instead).
-    let source: ConfigSource?
+    /// The file's text as the next reload reuses it.
+    let source: ConfigSource
 
     init(_ served: ServedConfig, loadedAt: Timestamp = .now()) {
         self.config = served.config

@@ -54,8 +54,7 @@ extension HostRuntime {
         // tenants, so nothing below compares them again.
         let loaded: LoadedConfig
         do {
-            let previous = snapshot.source ?? loader.lastLoadedSource(digest: current.digest)
-            loaded = try loader.load(bytes: bytes, digest: digest, path: configPath, reusing: previous)
+            loaded = try loader.load(bytes: bytes, digest: digest, path: configPath, reusing: snapshot.source)
         } catch {
             return .refused(problems: error.problems.map(\.description))
         }

@@ -9,9 +9,9 @@ struct ServedConfig: Sendable {
     let config: HostConfig
     let seedFingerprints: [String: Int]
     /// What the next reload may reuse of the file this configuration was read from.
-    let source: ConfigSource?
+    let source: ConfigSource
 
-    init(_ loaded: HostConfig, source: ConfigSource? = nil) {
+    init(_ loaded: HostConfig, source: ConfigSource) {
         self.source = source
         guard loaded.tenants.contains(where: { !$0.seed.isEmpty }) else {
             self.config = loaded

@@ -248,11 +248,20 @@ import Testing
         #expect(try Self.load(yaml, reusing: first.source).reusedTenants == [])
     }
 
-    @Test func theLoaderRemembersTheSourceOfItsLastLoad() throws {
-        let loader = ConfigLoader(registry: FakeProvider.registry)
-        let yaml = Self.file(Self.tenant("alpha", hash: ConfigTesting.hashA))
-        let config = try loader.load(yaml: yaml, path: ConfigTesting.file)
-        #expect(loader.lastLoadedSource(digest: config.digest)?.reusableTenantCount == 1)
-        #expect(loader.lastLoadedSource(digest: KeyDigest.sha256Hex("another file")) == nil)
+    /// A server's first snapshot is loaded from the file, and its first reload reuses that
+    /// file's tenants: the source comes with the configuration.
+    @Test func loadingAFileGivesItsSource() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/affhost-reuse-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/affhost.yaml"
+        let yaml = Self.file(Self.tenant("alpha", hash: ConfigTesting.hashA), Self.tenant("beta", hash: Self.hashD))
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try ConfigTesting.loader.loadFile(path: path)
+        #expect(loaded.source.digest == KeyDigest.sha256Hex(yaml))
+        #expect(loaded.source.reusableTenantCount == 2)
+        #expect(loaded.reusedTenants == [])
+        let renamed = yaml.replacingOccurrences(of: "Tenant beta", with: "Beta Renamed")
+        #expect(try Self.load(renamed, reusing: loaded.source).reusedTenants == ["alpha"])
     }
 }
