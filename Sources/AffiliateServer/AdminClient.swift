@@ -82,7 +82,7 @@ public struct AdminClient: Sendable {
         let exchange = address.exchange
         let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         let response = try await NIOThreadPool.singleton.runIfActive {
-            try exchange.send(method: method, path: path, headers: headers)
+            try exchange.perform(method: method, path: path, headers: headers)
         }
         let json = (try? JSONValue(parsing: response.body)) ?? .string(String(decoding: response.body, as: UTF8.self))
         return Reply(status: response.status, body: json)

@@ -19,6 +19,7 @@ struct AdminExchange: Sendable {
         case address(String)
         case timedOut(String)
         case malformedResponse(String)
+        case closedEarly(before: String)
         case responseTooLarge(limit: Int)
 
         var description: String {
@@ -27,6 +28,7 @@ struct AdminExchange: Sendable {
             case .address(let text): text
             case .timedOut(let step): "\(step): timed out"
             case .malformedResponse(let why): "malformed HTTP response: \(why)"
+            case .closedEarly(let before): "the connection was closed before \(before)"
             case .responseTooLarge(let limit): "response larger than \(limit) bytes"
             }
         }
@@ -50,7 +52,7 @@ struct AdminExchange: Sendable {
     let hostHeader: String
 
     /// Sends `method path` with the given extra header lines and reads the whole response.
-    func send(method: String, path: String, headers: [(String, String)]) throws -> Response {
+    func perform(method: String, path: String, headers: [(String, String)]) throws -> Response {
         let socket = try openConnection()
         defer { close(socket) }
         try setTimeout(socket, option: SO_RCVTIMEO, seconds: Self.responseTimeoutSeconds)
@@ -148,7 +150,21 @@ struct AdminExchange: Sendable {
     private func openSocket(family: Int32) throws -> Int32 {
         let descriptor = socket(family, Self.streamType, 0)
         guard descriptor >= 0 else { throw Failure.socket("socket", errno: errno) }
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
         return descriptor
+    }
+
+    /// A server that closes the connection early must be an error to report, not SIGPIPE
+    /// ending the process (the CLI's, or a test runner's).
+    private static var noSignal: Int32 {
+        #if os(Linux)
+        Int32(MSG_NOSIGNAL)
+        #else
+        0
+        #endif
     }
 
     private static var streamType: Int32 {
@@ -172,7 +188,7 @@ struct AdminExchange: Sendable {
         var sent = 0
         while sent < bytes.count {
             let count = try retryingInterrupts {
-                bytes.withUnsafeBytes { write(socket, $0.baseAddress! + sent, bytes.count - sent) }
+                bytes.withUnsafeBytes { send(socket, $0.baseAddress! + sent, bytes.count - sent, Self.noSignal) }
             }
             guard count >= 0 else { throw Self.failure("send the request", errno: errno) }
             sent += count
@@ -195,10 +211,8 @@ struct AdminExchange: Sendable {
             }
             guard count >= 0 else { throw Self.failure("read the response", errno: errno) }
             if count == 0 {
-                guard let head else { throw Failure.malformedResponse("connection closed before the status line") }
-                guard head.framing == .untilClose else {
-                    throw Failure.malformedResponse("connection closed before the body was complete")
-                }
+                guard let head else { throw Failure.closedEarly(before: "a response arrived") }
+                guard head.framing == .untilClose else { throw Failure.closedEarly(before: "the response was complete") }
                 return Response(status: head.status, body: Array(received[head.length...]))
             }
             received.append(contentsOf: buffer[..<count])

@@ -1,4 +1,5 @@
 @testable import AffiliateServer
+import Foundation
 import Testing
 
 /// The admin verbs' HTTP/1.1 response reading, byte by byte as it may arrive.
@@ -58,6 +59,43 @@ import Testing
         #expect(endpoint("http://localhost:3001/") == "localhost 3001")
         #expect(endpoint("http://[::1]:3001") == "::1 3001")
         #expect(endpoint("http://[::1]") == "::1 80")
+    }
+
+    /// Something listening on the admin socket that reads the request and hangs up without
+    /// answering: a clear error, not a hang.
+    @Test func aListenerThatHangsUpIsReportedAsSuch() async throws {
+        let directory = try TestHost.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/hangs-up.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        #expect(listen(listener, 4) == 0)
+        let hangUp = Thread {
+            let connection = accept(listener, nil, nil)
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while received.firstRange(of: Array("\r\n\r\n".utf8)) == nil {
+                let count = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress!, $0.count) }
+                guard count > 0 else { break }
+                received += buffer[..<count]
+            }
+            close(connection)
+        }
+        hangUp.start()
+        let client = AdminClient(address: .unix(path: path))
+        await #expect {
+            try await client.post("/reload")
+        } throws: { error in
+            (error as? AdminExchange.Failure)?.description == "the connection was closed before a response arrived"
+        }
     }
 
     @Test func aServerThatIsNotListeningIsReportedAtOnce() async throws {
