@@ -121,7 +121,7 @@ extension HostRuntime {
                 checks.append((tenant.id, resource, policy.vocabulary))
             }
         }
-        let stored = try await statusCounts(of: checks.map { (tenant: $0.tenant, resource: $0.resource) })
+        let stored = try await store.statusCounts(of: checks.map { (tenant: $0.tenant, resource: $0.resource) })
         var problems: [String] = []
         for (check, counts) in zip(checks, stored) {
             for (word, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 && !check.vocabulary.contains(word) {
@@ -132,31 +132,5 @@ extension HostRuntime {
             }
         }
         return problems
-    }
-
-    /// The stored status counts of each (tenant, resource), in order, a few queries at a time: a
-    /// file that adds 900 tenants asks 1,800 of them, and one after another they took 1 s on
-    /// SQLite and 9.7 s on PostgreSQL while the server was under load (bench/results/README.md).
-    private func statusCounts(
-        of pairs: [(tenant: String, resource: String)], inFlight: Int = 16
-    ) async throws -> [[String: Int]] {
-        try await withThrowingTaskGroup(of: (Int, [String: Int]).self) { group in
-            var counts = [[String: Int]](repeating: [:], count: pairs.count)
-            var next = 0
-            func startNext() {
-                guard next < pairs.count else { return }
-                let index = next
-                next += 1
-                group.addTask { [store] in
-                    (index, try await store.statusCounts(tenant: pairs[index].tenant, resource: pairs[index].resource))
-                }
-            }
-            for _ in 0..<inFlight { startNext() }
-            while let (index, found) = try await group.next() {
-                counts[index] = found
-                startNext()
-            }
-            return counts
-        }
     }
 }

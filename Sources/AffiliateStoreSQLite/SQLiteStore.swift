@@ -192,6 +192,13 @@ public final class SQLiteStore: Store {
         try await read { try $0.statusCounts(tenant: tenant, resource: resource) }
     }
 
+    /// One read transaction for all of them (one statement each, prepared once).
+    public func statusCounts(of pairs: [(tenant: String, resource: String)]) async throws -> [[String: Int]] {
+        try await read(snapshot: pairs.count > 1) { reader in
+            try pairs.map { try reader.statusCounts(tenant: $0.tenant, resource: $0.resource) }
+        }
+    }
+
     /// One read transaction on one reader connection for all of them.
     public func records(
         tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
