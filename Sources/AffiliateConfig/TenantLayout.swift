@@ -5,6 +5,8 @@ struct TenantLayout {
     var spans: [String: TenantSpan] = [:]
     /// Tenants whose text matched the previous load's, by id.
     var reused: [String: ReusedTenant] = [:]
+    /// How many of them libyaml never read (see ``TenantMask``).
+    var blanked = 0
 }
 
 /// Where one tenant's mapping is written in the file.

@@ -30,6 +30,15 @@ enum YAMLDocument {
     static func configuration(
         _ bytes: UnsafeBufferPointer<UInt8>, reusing previous: ConfigSource?
     ) -> (document: YAMLDocument, tenants: TenantLayout) {
+        if let previous, let mask = TenantMask(bytes, previous: previous) {
+            let masked = mask.input.withUnsafeBufferPointer { input -> (YAMLDocument, TenantLayout)? in
+                var composer = YAMLComposer(bytes: bytes, tracksTenants: true, previous: previous, mask: (input, mask.tenants))
+                let document = composer.compose()
+                if case .invalid = document { return nil }
+                return composer.maskConfirmed ? (document, composer.layout) : nil
+            }
+            if let masked { return masked }
+        }
         var composer = YAMLComposer(bytes: bytes, tracksTenants: true, previous: previous)
         let document = composer.compose()
         return (document, composer.layout)
@@ -51,6 +60,8 @@ private struct YAMLComposer {
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
+    /// What libyaml reads: `bytes`, or `bytes` with the tenants of a ``TenantMask`` blanked out.
+    private let input: UnsafeBufferPointer<UInt8>
     private var stack: [Frame] = []
     private var anchors: [String: YAMLNode] = [:]
     private var root: YAMLNode?
@@ -72,6 +83,12 @@ private struct YAMLComposer {
     private var skippedTextEnd = 0
     /// Set when a passed-over tenant turned out not to match after all: compose again, whole.
     private var mustComposeAgain = false
+    /// The blanked-out tenants by id, how many of them turned up where they were expected, and
+    /// whether anything contradicted the mask (then the caller composes the real text).
+    private let masked: [String: TenantMask.Tenant]
+    private var maskedFound = 0
+    private var maskFailed = false
+    var maskConfirmed: Bool { !maskFailed && maskedFound == masked.count }
 
     private struct OpenTenant {
         let id: String
@@ -90,11 +107,16 @@ private struct YAMLComposer {
         let idColumn: Int
     }
 
-    init(bytes: UnsafeBufferPointer<UInt8>, tracksTenants: Bool, previous: ConfigSource?) {
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, tracksTenants: Bool, previous: ConfigSource?,
+        mask: (input: UnsafeBufferPointer<UInt8>, tenants: [String: TenantMask.Tenant])? = nil
+    ) {
         self.bytes = bytes
+        self.input = mask?.input ?? bytes
+        self.masked = mask?.tenants ?? [:]
         self.tracksTenants = tracksTenants
         self.previous = previous
-        self.offsets = ScalarOffsets(tracksTenants ? bytes : UnsafeBufferPointer(start: nil, count: 0))
+        self.offsets = ScalarOffsets(tracksTenants ? input : UnsafeBufferPointer(start: nil, count: 0))
         if let previous {
             layout.spans.reserveCapacity(previous.tenants.count)
             layout.reused.reserveCapacity(previous.tenants.count)
@@ -104,6 +126,10 @@ private struct YAMLComposer {
     mutating func compose() -> YAMLDocument {
         let document = composeOnce()
         guard mustComposeAgain else { return document }
+        guard masked.isEmpty else {
+            maskFailed = true
+            return .empty
+        }
         self = YAMLComposer(bytes: bytes, tracksTenants: tracksTenants, previous: nil)
         return composeOnce()
     }
@@ -113,20 +139,24 @@ private struct YAMLComposer {
         guard yaml_parser_initialize(&parser) == 1 else { return .invalid(message: "out of memory", at: .start) }
         defer { yaml_parser_delete(&parser) }
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-        yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
+        yaml_parser_set_input_string(&parser, input.baseAddress, input.count)
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else { return failure(of: parser) }
             let outcome = skipped == nil ? handle(event) : pass(event)
             yaml_event_delete(&event)
             if let outcome { return outcome }
-            if mustComposeAgain { return .empty }
+            if mustComposeAgain || maskFailed { return .empty }
         }
     }
 
     /// Handles one event; returns the document once the stream ends or composing must stop.
     private mutating func handle(_ event: yaml_event_t) -> YAMLDocument? {
         let position = Position(line: event.start_mark.line + 1, column: event.start_mark.column + 1)
+        if !masked.isEmpty, let id = tenantIDOfNextValue(), let tenant = masked[id] {
+            takeMasked(tenant, id: id, value: event)
+            return nil
+        }
         switch event.type {
         case YAML_STREAM_END_EVENT:
             guard let root, !root.isNull else { return .empty }
@@ -211,6 +241,33 @@ private struct YAMLComposer {
         skippedDepth = 0
         skippedTextEnd = next
         return true
+    }
+
+    /// The value of a blanked-out tenant's key: the empty scalar libyaml reads in place of its
+    /// text, right after the key's colon with only blanks up to where the text starts. Anything
+    /// else means the mask guessed wrong.
+    private mutating func takeMasked(_ tenant: TenantMask.Tenant, id: String, value event: yaml_event_t) {
+        let offset = offsets.byteOffset(ofScalar: event.start_mark.index)
+        guard event.type == YAML_SCALAR_EVENT, event.data.scalar.length == 0, event.data.scalar.tag == nil,
+              event.data.scalar.anchor == nil, event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+              offset <= tenant.bytes.lowerBound,
+              bytes[offset..<tenant.bytes.lowerBound].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }),
+              stack[1].position.column == tenant.source.idColumn, layout.reused[id] == nil
+        else {
+            maskFailed = true
+            return
+        }
+        let end = tenant.bytes.upperBound
+        let span = TenantSpan(
+            bytes: tenant.bytes, position: tenant.position, idColumn: tenant.source.idColumn,
+            following: end < bytes.count ? bytes[end] : nil)
+        let node = YAMLNode(.mapping([]), at: tenant.position)
+        if layout.spans[id] == nil { layout.spans[id] = span }
+        let moved = tenant.source.moved(to: span, lineShift: tenant.position.line - tenant.source.position.line)
+        layout.reused[id] = ReusedTenant(node: node, source: moved)
+        maskedFound += 1
+        layout.blanked += 1
+        complete(node, anchor: nil)
     }
 
     /// One event inside a passed-over tenant. The same bytes give the same events as long as

@@ -1,0 +1,112 @@
+/// The new file's text with the unchanged tenants it can find without parsing blanked out, so
+/// that libyaml does not tokenize a thousand tenants to reuse 999 of them.
+///
+/// Passing over a reused tenant (``TenantLayout``) still had libyaml scan every one of its
+/// tokens: about half of a one-tenant reload of a 1,000-tenant file. A tenant whose text lies
+/// in the stretch the old and new files share at their start, or at their end, is found by
+/// offset alone. Its bytes become spaces (line breaks stay), so every other byte keeps its
+/// offset, line and column, and libyaml reads an empty value after the tenant's key.
+///
+/// Blanking is a guess that composing then confirms: each blanked tenant must turn up as the
+/// empty value of its own key in the `tenants` mapping, exactly where its text was; otherwise
+/// (a renamed key, an unclosed quote before it, a `%TAG` directive) the file is composed again
+/// without the mask, and only errors are ever reported from an unmasked composition.
+struct TenantMask {
+    struct Tenant {
+        let source: TenantSource
+        /// Where the tenant's text stands in the new file.
+        let bytes: Range<Int>
+        let position: Position
+    }
+
+    /// The new file with the tenants' text blanked out.
+    let input: [UInt8]
+    let tenants: [String: Tenant]
+
+    /// `nil` when no tenant can be found by offset.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, previous: ConfigSource) {
+        let old = previous.bytes
+        // Lines are counted by "\n" below, and blanking must keep every line break.
+        guard Self.breaksLinesOnlyWithNewline(bytes), old.withUnsafeBufferPointer(Self.breaksLinesOnlyWithNewline)
+        else { return nil }
+        let prefix = Self.commonPrefix(bytes, old)
+        let suffix = Self.commonSuffix(bytes, old, limit: min(bytes.count, old.count) - prefix)
+        let shift = bytes.count - old.count
+        var lineShift: Int?
+        var tenants: [String: Tenant] = [:]
+        for (id, source) in previous.tenants {
+            let range: Range<Int>
+            // The byte after the text decides where the text ends, so it must be shared too.
+            let end = source.bytes.upperBound + (source.following == nil ? 0 : 1)
+            if end <= prefix {
+                range = source.bytes
+            } else if source.bytes.lowerBound >= old.count - suffix {
+                range = (source.bytes.lowerBound + shift)..<(source.bytes.upperBound + shift)
+            } else {
+                continue
+            }
+            guard source.following != nil || range.upperBound == bytes.count,
+                  Self.column(of: range.lowerBound, in: bytes) == source.position.column
+            else { continue }
+            let moved: Int
+            if range == source.bytes {
+                moved = 0
+            } else {
+                if lineShift == nil { lineShift = Self.lineBreaks(in: bytes) - Self.lineBreaks(in: old) }
+                moved = lineShift!
+            }
+            tenants[id] = Tenant(
+                source: source, bytes: range,
+                position: Position(line: source.position.line + moved, column: source.position.column))
+        }
+        guard !tenants.isEmpty else { return nil }
+        var input = Array(bytes)
+        for tenant in tenants.values {
+            for offset in tenant.bytes where input[offset] != UInt8(ascii: "\n") {
+                input[offset] = UInt8(ascii: " ")
+            }
+        }
+        self.input = input
+        self.tenants = tenants
+    }
+
+    private static func commonPrefix(_ new: UnsafeBufferPointer<UInt8>, _ old: [UInt8]) -> Int {
+        let limit = min(new.count, old.count)
+        var count = 0
+        while count < limit, new[count] == old[count] { count += 1 }
+        return count
+    }
+
+    private static func commonSuffix(_ new: UnsafeBufferPointer<UInt8>, _ old: [UInt8], limit: Int) -> Int {
+        var count = 0
+        while count < limit, new[new.count - 1 - count] == old[old.count - 1 - count] { count += 1 }
+        return count
+    }
+
+    /// libyaml's column (Unicode scalars from the line start, from 1) of a byte offset.
+    private static func column(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var start = offset
+        while start > 0, bytes[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        return bytes[start..<offset].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+    }
+
+    /// No carriage return and no NEL, LINE SEPARATOR or PARAGRAPH SEPARATOR, which libyaml
+    /// also counts as line breaks.
+    private static func breaksLinesOnlyWithNewline(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in bytes.indices where bytes[index] == 0x0D || bytes[index] == 0xC2 || bytes[index] == 0xE2 {
+            switch bytes[index] {
+            case 0x0D: return false
+            case 0xC2: if index + 1 < bytes.count, bytes[index + 1] == 0x85 { return false }
+            default:
+                if index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    private static func lineBreaks(in bytes: some Collection<UInt8>) -> Int {
+        bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+    }
+}

@@ -1,0 +1,74 @@
+@testable import AffiliateConfig
+import AffiliateCore
+import Testing
+
+/// Tenants found by offset are never read by libyaml; whenever the guess is wrong, the outcome
+/// is still exactly a fresh load's (``TenantReuseTests/load(_:reusing:)`` compares every load).
+@Suite struct TenantMaskTests {
+    typealias Reuse = TenantReuseTests
+    static let hashD = KeyDigest.sha256Hex("fourth key")
+
+    static func threeTenants(betaName: String? = nil) -> String {
+        Reuse.file(
+            Reuse.tenant("alpha", hash: ConfigTesting.hashA), Reuse.tenant("beta", name: betaName, hash: ConfigTesting.hashB),
+            Reuse.tenant("gamma", hash: ConfigTesting.hashC))
+    }
+
+    /// How many tenants composing `yaml` against `previous` took without libyaml reading them.
+    static func blanked(_ yaml: String, reusing previous: ConfigSource) -> Int {
+        Array(yaml.utf8).withUnsafeBufferPointer { YAMLDocument.configuration($0, reusing: previous).tenants.blanked }
+    }
+
+    @Test func tenantsBeforeAndAfterTheChangedOneAreNeverRead() throws {
+        let first = try Reuse.load(Self.threeTenants(), reusing: nil)
+        let renamed = Self.threeTenants(betaName: "Beta Renamed, with a longer name")
+        #expect(Self.blanked(renamed, reusing: first.source) == 2)
+        let second = try Reuse.load(renamed, reusing: first.source)
+        #expect(second.reusedTenants == ["alpha", "gamma"])
+        #expect(second.config.tenantsByID["beta"]?.name == "Beta Renamed, with a longer name")
+    }
+
+    @Test func aKeyRenamedOverTheSameTextIsReadAgain() throws {
+        func file(lastID: String) -> String {
+            Reuse.file(Reuse.tenant("alpha", hash: ConfigTesting.hashA), Reuse.tenant("beta", hash: ConfigTesting.hashB))
+                + "  \(lastID):\n    name: Last\n    dialect: firstpromoter-v1\n"
+                + "    api_keys:\n      - { id: main, sha256: \(ConfigTesting.hashC) }\n"
+        }
+        let first = try Reuse.load(file(lastID: "gamma"), reusing: nil)
+        let renamed = file(lastID: "delta")
+        // alpha is blanked; gamma's text is found at the end, under another key, so the guess
+        // fails and the file is composed again without blanks.
+        let guessed = Array(renamed.utf8).withUnsafeBufferPointer { TenantMask($0, previous: first.source)?.tenants.count }
+        #expect(guessed == 2)
+        #expect(Self.blanked(renamed, reusing: first.source) == 0)
+        let second = try Reuse.load(renamed, reusing: first.source)
+        #expect(second.config.tenants.map(\.id) == ["alpha", "beta", "delta"])
+        #expect(second.config.tenantsByID["delta"]?.apiKeys.first?.sha256 == ConfigTesting.hashC)
+        #expect(second.config.tenantsByID["delta"]?.name == "Last")
+    }
+
+    /// An unclosed quote would swallow blanked text differently from the real text: the
+    /// problems reported are the real file's.
+    @Test func anUnclosedQuoteBeforeBlankedTenantsReportsTheRealFilesError() throws {
+        let first = try Reuse.load(Self.threeTenants(), reusing: nil)
+        _ = Reuse.problems(Self.threeTenants(betaName: "\"Beta"), reusing: first.source)
+        _ = Reuse.problems(Self.threeTenants(betaName: "[Beta"), reusing: first.source)
+    }
+
+    /// A key left empty where a blanked tenant's text was is the real file's problem, not a
+    /// reused tenant.
+    @Test func aTenantKeyWithoutItsTextIsReadAsWritten() throws {
+        let first = try Reuse.load(Self.threeTenants(), reusing: nil)
+        let gammaEmptied = Reuse.file(
+            Reuse.tenant("alpha", hash: ConfigTesting.hashA), Reuse.tenant("beta", hash: ConfigTesting.hashB)) + "  gamma:\n"
+        #expect(Self.blanked(gammaEmptied, reusing: first.source) == 2)
+        #expect(Reuse.problems(gammaEmptied, reusing: first.source).map(\.path) == ["tenants.gamma"])
+    }
+
+    @Test func aTenantWhoseTextGrewAtTheEndOfTheFileIsReadAgain() throws {
+        let first = try Reuse.load(Self.threeTenants(), reusing: nil)
+        let grown = Self.threeTenants() + "    currency: EUR\n"
+        let second = try Reuse.load(grown, reusing: first.source)
+        #expect(second.config.tenantsByID["gamma"]?.currency == "EUR")
+    }
+}
