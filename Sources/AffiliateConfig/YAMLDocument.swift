@@ -83,12 +83,12 @@ private struct YAMLComposer {
     private var skippedTextEnd = 0
     /// Set when a passed-over tenant turned out not to match after all: compose again, whole.
     private var mustComposeAgain = false
-    /// The blanked-out tenants by id, how many of them turned up where they were expected, and
-    /// whether anything contradicted the mask (then the caller composes the real text).
+    /// The blanked-out tenants by id (`layout.blanked` counts those that turned up where they
+    /// were expected), and whether anything contradicted the mask (then the caller composes the
+    /// real text).
     private let masked: [String: TenantMask.Tenant]
-    private var maskedFound = 0
     private var maskFailed = false
-    var maskConfirmed: Bool { !maskFailed && maskedFound == masked.count }
+    var maskConfirmed: Bool { !maskFailed && layout.blanked == masked.count }
 
     private struct OpenTenant {
         let id: String
@@ -257,16 +257,19 @@ private struct YAMLComposer {
             maskFailed = true
             return
         }
-        let end = tenant.bytes.upperBound
-        let span = TenantSpan(
-            bytes: tenant.bytes, position: tenant.position, idColumn: tenant.source.idColumn,
-            following: end < bytes.count ? bytes[end] : nil)
-        let node = YAMLNode(.mapping([]), at: tenant.position)
-        if layout.spans[id] == nil { layout.spans[id] = span }
-        let moved = tenant.source.moved(to: span, lineShift: tenant.position.line - tenant.source.position.line)
-        layout.reused[id] = ReusedTenant(node: node, source: moved)
-        maskedFound += 1
         layout.blanked += 1
+        reuse(tenant.source, as: id, at: span(of: tenant.bytes, at: tenant.position, idColumn: tenant.source.idColumn))
+    }
+
+    /// Puts a reused tenant into the document as an empty mapping standing in for it, with its
+    /// source moved to where its text now is.
+    private mutating func reuse(_ source: TenantSource, as id: String, at span: TenantSpan) {
+        let node = YAMLNode(.mapping([]), at: span.position)
+        if layout.spans[id] == nil { layout.spans[id] = span }
+        if layout.reused[id] == nil {
+            let moved = source.moved(to: span, lineShift: span.position.line - source.position.line)
+            layout.reused[id] = ReusedTenant(node: node, source: moved)
+        }
         complete(node, anchor: nil)
     }
 
@@ -290,14 +293,8 @@ private struct YAMLComposer {
         case YAML_MAPPING_END_EVENT:
             guard let tenant = skipped else { return nil }
             skipped = nil
-            let span = span(from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn)
-            let node = YAMLNode(.mapping([]), at: tenant.position)
-            if layout.spans[tenant.id] == nil { layout.spans[tenant.id] = span }
-            if layout.reused[tenant.id] == nil {
-                let moved = tenant.source.moved(to: span, lineShift: tenant.position.line - tenant.source.position.line)
-                layout.reused[tenant.id] = ReusedTenant(node: node, source: moved)
-            }
-            complete(node, anchor: nil)
+            reuse(tenant.source, as: tenant.id, at: span(
+                from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn))
             return nil
         default:
             mustComposeAgain = true
@@ -306,9 +303,13 @@ private struct YAMLComposer {
     }
 
     private mutating func span(from start: Int, to endMark: Int, at position: Position, idColumn: Int) -> TenantSpan {
-        let end = offsets.byteOffset(ofScalar: endMark)
-        return TenantSpan(
-            bytes: start..<end, position: position, idColumn: idColumn, following: end < bytes.count ? bytes[end] : nil)
+        span(of: start..<offsets.byteOffset(ofScalar: endMark), at: position, idColumn: idColumn)
+    }
+
+    private func span(of text: Range<Int>, at position: Position, idColumn: Int) -> TenantSpan {
+        TenantSpan(
+            bytes: text, position: position, idColumn: idColumn,
+            following: text.upperBound < bytes.count ? bytes[text.upperBound] : nil)
     }
 
     // MARK: Building

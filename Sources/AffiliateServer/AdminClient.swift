@@ -37,15 +37,13 @@ public struct AdminClient: Sendable {
             case .unix(let path):
                 return AdminExchange(endpoint: .unix(path: path), hostHeader: "localhost")
             case .http(let base):
-                let authority = base.dropFirst("http://".count).prefix { $0 != "/" }
-                var host = Substring(authority)
-                var port = "80"
-                if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
-                    host = authority[..<colon]
-                    port = String(authority[authority.index(after: colon)...])
-                }
-                if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-                return AdminExchange(endpoint: .tcp(host: String(host), port: port), hostHeader: String(authority))
+                let url = URLComponents(string: base)
+                let written = url?.percentEncodedHost ?? ""
+                let host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
+                let port = url?.port
+                return AdminExchange(
+                    endpoint: .tcp(host: host, port: String(port ?? 80)),
+                    hostHeader: written + (port.map { ":\($0)" } ?? ""))
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -261,7 +262,7 @@ struct ResponseHead: Equatable {
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingSpaces
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if name == "transfer-encoding", value.lowercased().hasSuffix("chunked") {
                 framing = .chunked
             } else if name == "content-length", framing != .chunked {
@@ -296,7 +297,7 @@ struct ResponseHead: Equatable {
         while true {
             guard let sizeEnd = bytes[position...].firstRange(of: lineEnd) else { return nil }
             let sizeText = String(decoding: bytes[position..<sizeEnd.lowerBound], as: UTF8.self)
-            guard let size = Int(sizeText.split(separator: ";").first.map(String.init)?.trimmingSpaces ?? "", radix: 16),
+            guard let size = Int(sizeText.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces), radix: 16),
                   size >= 0
             else { throw AdminExchange.Failure.malformedResponse("chunk size \(sizeText)") }
             let dataStart = sizeEnd.upperBound
@@ -305,11 +306,5 @@ struct ResponseHead: Equatable {
             body.append(contentsOf: bytes[dataStart..<(dataStart + size)])
             position = dataStart + size + 2
         }
-    }
-}
-
-extension StringProtocol {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }
