@@ -37,8 +37,10 @@ func withDeadline<Value: Sendable>(
             answer.wait(with: continuation)
             let timer = Task {
                 do { try await Task.sleep(for: timeout) } catch { return }
-                work.cancel()
+                // The answer first: cancelled first, the work could end with its own
+                // CancellationError and be given before the deadline's failure.
                 answer.give(.failure(DeadlineExceeded(serverName: serverName, timeout: timeout)))
+                work.cancel()
             }
             Task {
                 let result = await work.result
