@@ -1,3 +1,5 @@
+import Foundation
+
 /// The new file's text with the unchanged tenants it can find without parsing blanked out, so
 /// that libyaml does not tokenize a thousand tenants to reuse 999 of them.
 ///
@@ -61,26 +63,51 @@ struct TenantMask {
         }
         guard !tenants.isEmpty else { return nil }
         var input = Array(bytes)
-        for tenant in tenants.values {
-            for offset in tenant.bytes where input[offset] != UInt8(ascii: "\n") {
-                input[offset] = UInt8(ascii: " ")
-            }
+        input.withUnsafeMutableBufferPointer { input in
+            for tenant in tenants.values { Self.blank(tenant.bytes, in: input) }
         }
         self.input = input
         self.tenants = tenants
     }
 
+    /// Spaces over `range`, line breaks kept.
+    private static func blank(_ range: Range<Int>, in bytes: UnsafeMutableBufferPointer<UInt8>) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let base = bytes.baseAddress! + start
+            let end = memchr(base, Int32(UInt8(ascii: "\n")), range.upperBound - start)
+                .map { $0.assumingMemoryBound(to: UInt8.self) - bytes.baseAddress! } ?? range.upperBound
+            memset(base, Int32(UInt8(ascii: " ")), end - start)
+            start = end + 1
+        }
+    }
+
+    /// Compared eight bytes at a time: the files are hundreds of kilobytes, compared on every reload.
     private static func commonPrefix(_ new: UnsafeBufferPointer<UInt8>, _ old: [UInt8]) -> Int {
-        let limit = min(new.count, old.count)
-        var count = 0
-        while count < limit, new[count] == old[count] { count += 1 }
-        return count
+        old.withUnsafeBufferPointer { old in
+            let limit = min(new.count, old.count)
+            var count = 0
+            while count + 8 <= limit,
+                  UnsafeRawPointer(new.baseAddress! + count).loadUnaligned(as: UInt64.self)
+                      == UnsafeRawPointer(old.baseAddress! + count).loadUnaligned(as: UInt64.self) {
+                count += 8
+            }
+            while count < limit, new[count] == old[count] { count += 1 }
+            return count
+        }
     }
 
     private static func commonSuffix(_ new: UnsafeBufferPointer<UInt8>, _ old: [UInt8], limit: Int) -> Int {
-        var count = 0
-        while count < limit, new[new.count - 1 - count] == old[old.count - 1 - count] { count += 1 }
-        return count
+        old.withUnsafeBufferPointer { old in
+            var count = 0
+            while count + 8 <= limit,
+                  UnsafeRawPointer(new.baseAddress! + new.count - count - 8).loadUnaligned(as: UInt64.self)
+                      == UnsafeRawPointer(old.baseAddress! + old.count - count - 8).loadUnaligned(as: UInt64.self) {
+                count += 8
+            }
+            while count < limit, new[new.count - 1 - count] == old[old.count - 1 - count] { count += 1 }
+            return count
+        }
     }
 
     /// libyaml's column (Unicode scalars from the line start, from 1) of a byte offset.
@@ -93,14 +120,18 @@ struct TenantMask {
     /// No carriage return and no NEL, LINE SEPARATOR or PARAGRAPH SEPARATOR, which libyaml
     /// also counts as line breaks.
     private static func breaksLinesOnlyWithNewline(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for index in bytes.indices where bytes[index] == 0x0D || bytes[index] == 0xC2 || bytes[index] == 0xE2 {
-            switch bytes[index] {
-            case 0x0D: return false
-            case 0xC2: if index + 1 < bytes.count, bytes[index + 1] == 0x85 { return false }
-            default:
-                if index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+        guard let base = bytes.baseAddress else { return true }
+        if memchr(base, 0x0D, bytes.count) != nil { return false }
+        // NEL is C2 85; LINE and PARAGRAPH SEPARATOR are E2 80 A8 and E2 80 A9.
+        for (lead, tails) in [(UInt8(0xC2), [[UInt8(0x85)]]), (0xE2, [[0x80, 0xA8], [0x80, 0xA9]])] {
+            var start = 0
+            while start < bytes.count, let found = memchr(base + start, Int32(lead), bytes.count - start) {
+                let index = UnsafeRawPointer(base).distance(to: found)
+                for tail in tails where index + tail.count < bytes.count
+                    && zip(tail, bytes[(index + 1)...]).allSatisfy({ $0 == $1 }) {
                     return false
                 }
+                start = index + 1
             }
         }
         return true

@@ -65,6 +65,20 @@ import Testing
         #expect(Reuse.problems(gammaEmptied, reusing: first.source).map(\.path) == ["tenants.gamma"])
     }
 
+    /// libyaml counts a carriage return, NEL, LINE and PARAGRAPH SEPARATOR as line breaks too:
+    /// with one anywhere in the file, nothing is found by offset.
+    @Test func otherLineBreaksTurnBlankingOff() throws {
+        let first = try Reuse.load(Self.threeTenants(), reusing: nil)
+        for lineBreak in ["\r\n", "\u{85}", "\u{2028}", "\u{2029}"] {
+            let renamed = "# written on another system" + lineBreak + Self.threeTenants(betaName: "Beta Renamed")
+            #expect(Self.blanked(renamed, reusing: first.source) == 0)
+            #expect(try Reuse.load(renamed, reusing: first.source).config.tenantsByID["beta"]?.name == "Beta Renamed")
+        }
+        let nonBreaking = "# caf\u{E9} \u{2026} \u{A0}\n" + Self.threeTenants(betaName: "Beta Renamed")
+        let second = try Reuse.load("# caf\u{E9} \u{2026} \u{A0}\n" + Self.threeTenants(), reusing: nil)
+        #expect(Self.blanked(nonBreaking, reusing: second.source) == 2)
+    }
+
     @Test func aTenantWhoseTextGrewAtTheEndOfTheFileIsReadAgain() throws {
         let first = try Reuse.load(Self.threeTenants(), reusing: nil)
         let grown = Self.threeTenants() + "    currency: EUR\n"
