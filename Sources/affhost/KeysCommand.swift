@@ -11,6 +11,7 @@ struct KeysCommand: ParsableCommand {
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Print a new random API key once, with the lines to paste under api_keys.",
             discussion: """
                 The key is printed only here; affhost stores only its SHA-256.
@@ -47,6 +48,7 @@ struct KeysCommand: ParsableCommand {
 
     struct Hash: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "hash",
             abstract: "Read a key from standard input and print its sha256 line.",
             discussion: """
                 One trailing newline is ignored, so `echo` works.
