@@ -61,6 +61,26 @@ import Testing
         #expect(endpoint("http://[::1]") == "::1 80")
     }
 
+    /// `admin.listen` is found above `tenants:` without reading the tenants, below them in a file
+    /// larger than the part read first, and in a file whose tenants are broken.
+    @Test func theAdminAddressIsFoundWhereverTheFileNamesIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("affhost-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func address(of text: String) throws -> AdminClient.Address {
+            let path = folder.appendingPathComponent("affhost.yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return AdminClient.address(fromConfigFile: path)
+        }
+        let manyTenants = (0..<2_000).map { "  t\($0):\n    name: Tenant number \($0)\n" }.joined()
+        #expect(manyTenants.utf8.count > 65_536)
+        #expect(try address(of: "admin:\n  listen: unix:first.sock\ntenants:\n" + manyTenants) == .unix(path: "first.sock"))
+        #expect(try address(of: "tenants:\n" + manyTenants + "admin:\n  listen: 127.0.0.1:3009\n") == .http(baseURL: "http://127.0.0.1:3009"))
+        #expect(try address(of: "admin: { listen: unix:broken.sock }\ntenants:\n  acme: [unclosed\n") == .unix(path: "broken.sock"))
+        #expect(try address(of: "server: {}\n") == .unix(path: "data/admin.sock"))
+        #expect(AdminClient.address(fromConfigFile: folder.appendingPathComponent("missing.yaml").path) == .unix(path: "data/admin.sock"))
+    }
+
     /// Something listening on the admin socket that reads the request and hangs up without
     /// answering: a clear error, not a hang.
     @Test func aListenerThatHangsUpIsReportedAsSuch() async throws {
