@@ -6,7 +6,7 @@ struct TenantLayout {
     /// Tenants whose text matched the previous load's, by id.
     var reused: [String: ReusedTenant] = [:]
     /// How many of them libyaml never read (see ``TenantMask``).
-    var blanked = 0
+    var cutOut = 0
 }
 
 /// Where one tenant's mapping is written in the file.

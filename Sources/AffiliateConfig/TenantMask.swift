@@ -1,16 +1,16 @@
 import Foundation
 
-/// The new file's text with the unchanged tenants it can find without parsing blanked out, so
+/// The new file's text with the unchanged tenants it can find without parsing cut out, so
 /// that libyaml does not tokenize a thousand tenants to reuse 999 of them.
 ///
 /// Passing over a reused tenant (``TenantLayout``) still had libyaml scan every one of its
 /// tokens: about half of a one-tenant reload of a 1,000-tenant file. A tenant whose text lies
 /// in the stretch the old and new files share at their start, or at their end, is found by
-/// offset alone. Its bytes become spaces (line breaks stay), so every other byte keeps its
-/// offset, line and column, and libyaml reads an empty value after the tenant's key.
+/// offset alone. Its text is cut out (``TextCuts``), so libyaml reads an empty value after the
+/// tenant's key, and every mark it reports is mapped back to the file's offsets and lines.
 ///
-/// Blanking is a guess that composing then confirms: each blanked tenant must turn up as the
-/// empty value of its own key in the `tenants` mapping, exactly where its text was; otherwise
+/// Cutting is a guess that composing then confirms: each cut-out tenant must turn up as the
+/// empty value of its own key in the `tenants` mapping, right where its text was; otherwise
 /// (a renamed key, an unclosed quote before it, a `%TAG` directive) the file is composed again
 /// without the mask, and only errors are ever reported from an unmasked composition.
 struct TenantMask {
@@ -21,14 +21,14 @@ struct TenantMask {
         let position: Position
     }
 
-    /// The new file with the tenants' text blanked out.
-    let input: [UInt8]
+    /// The new file with the tenants' text cut out.
+    let cuts: TextCuts
     let tenants: [String: Tenant]
 
     /// `nil` when no tenant can be found by offset.
     init?(_ bytes: UnsafeBufferPointer<UInt8>, previous: ConfigSource) {
         let old = previous.bytes
-        // Lines are counted by "\n" below, and blanking must keep every line break.
+        // Lines are counted by "\n" below and in the cuts.
         guard Self.breaksLinesOnlyWithNewline(bytes), old.withUnsafeBufferPointer(Self.breaksLinesOnlyWithNewline)
         else { return nil }
         let prefix = Self.commonPrefix(bytes, old)
@@ -36,6 +36,9 @@ struct TenantMask {
         let shift = bytes.count - old.count
         var lineShift: Int?
         var tenants: [String: Tenant] = [:]
+        var cut: [Range<Int>] = []
+        tenants.reserveCapacity(previous.tenants.count)
+        cut.reserveCapacity(previous.tenants.count)
         for (id, source) in previous.tenants {
             let range: Range<Int>
             // The byte after the text decides where the text ends, so it must be shared too.
@@ -48,13 +51,19 @@ struct TenantMask {
                 continue
             }
             guard source.following != nil || range.upperBound == bytes.count,
-                  Self.column(of: range.lowerBound, in: bytes) == source.position.column
+                  Self.column(of: range.lowerBound, in: bytes) == source.position.column,
+                  let cutRange = Self.cutRange(of: range, in: bytes)
             else { continue }
+            cut.append(cutRange)
             let moved: Int
             if range == source.bytes {
                 moved = 0
             } else {
-                if lineShift == nil { lineShift = Self.lineBreaks(in: bytes) - Self.lineBreaks(in: old) }
+                // The files differ only between their shared start and end.
+                if lineShift == nil {
+                    lineShift = TextCuts.lineBreaks(in: UnsafeBufferPointer(rebasing: bytes[prefix..<(bytes.count - suffix)]))
+                        - old.withUnsafeBufferPointer { TextCuts.lineBreaks(in: UnsafeBufferPointer(rebasing: $0[prefix..<(old.count - suffix)])) }
+                }
                 moved = lineShift!
             }
             tenants[id] = Tenant(
@@ -62,24 +71,23 @@ struct TenantMask {
                 position: Position(line: source.position.line + moved, column: source.position.column))
         }
         guard !tenants.isEmpty else { return nil }
-        var input = Array(bytes)
-        input.withUnsafeMutableBufferPointer { input in
-            for tenant in tenants.values { Self.blank(tenant.bytes, in: input) }
-        }
-        self.input = input
+        self.cuts = TextCuts(bytes, cutting: cut)
         self.tenants = tenants
     }
 
-    /// Spaces over `range`, line breaks kept.
-    private static func blank(_ range: Range<Int>, in bytes: UnsafeMutableBufferPointer<UInt8>) {
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let base = bytes.baseAddress! + start
-            let end = memchr(base, Int32(UInt8(ascii: "\n")), range.upperBound - start)
-                .map { $0.assumingMemoryBound(to: UInt8.self) - bytes.baseAddress! } ?? range.upperBound
-            memset(base, Int32(UInt8(ascii: " ")), end - start)
-            start = end + 1
+    /// What is cut of a tenant's text. A block mapping's text runs up to the token after it,
+    /// so it ends with the line break and indentation before that token: those stay, and the
+    /// token keeps its column. Text that ends at a line break or at the end of the file (a flow
+    /// mapping, the last tenant) goes whole. `nil` when another token follows on the text's
+    /// last line (not in a block mapping of tenants; composing would not confirm it anyway).
+    private static func cutRange(of text: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        if text.upperBound == bytes.count || bytes[text.upperBound] == UInt8(ascii: "\n") { return text }
+        var lineBreak = text.upperBound
+        while lineBreak > text.lowerBound {
+            lineBreak -= 1
+            if bytes[lineBreak] == UInt8(ascii: "\n") { return text.lowerBound..<lineBreak }
         }
+        return nil
     }
 
     /// Compared eight bytes at a time: the files are hundreds of kilobytes, compared on every reload.
@@ -135,9 +143,5 @@ struct TenantMask {
             }
         }
         return true
-    }
-
-    private static func lineBreaks(in bytes: some Collection<UInt8>) -> Int {
-        bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
     }
 }

@@ -31,8 +31,9 @@ enum YAMLDocument {
         _ bytes: UnsafeBufferPointer<UInt8>, reusing previous: ConfigSource?
     ) -> (document: YAMLDocument, tenants: TenantLayout) {
         if let previous, let mask = TenantMask(bytes, previous: previous) {
-            let masked = mask.input.withUnsafeBufferPointer { input -> (YAMLDocument, TenantLayout)? in
-                var composer = YAMLComposer(bytes: bytes, tracksTenants: true, previous: previous, mask: (input, mask.tenants))
+            let masked = mask.cuts.text.withUnsafeBufferPointer { input -> (YAMLDocument, TenantLayout)? in
+                var composer = YAMLComposer(
+                    bytes: bytes, tracksTenants: true, previous: previous, mask: (input, mask.cuts, mask.tenants))
                 let document = composer.compose()
                 if case .invalid = document { return nil }
                 return composer.maskConfirmed ? (document, composer.layout) : nil
@@ -60,8 +61,10 @@ private struct YAMLComposer {
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
-    /// What libyaml reads: `bytes`, or `bytes` with the tenants of a ``TenantMask`` blanked out.
+    /// What libyaml reads: `bytes`, or `bytes` with the tenants of a ``TenantMask`` cut out.
     private let input: UnsafeBufferPointer<UInt8>
+    /// How `input`'s offsets and lines map to `bytes`'s; none without a mask.
+    private let cuts: TextCuts?
     private var stack: [Frame] = []
     private var anchors: [String: YAMLNode] = [:]
     private var root: YAMLNode?
@@ -83,12 +86,12 @@ private struct YAMLComposer {
     private var skippedTextEnd = 0
     /// Set when a passed-over tenant turned out not to match after all: compose again, whole.
     private var mustComposeAgain = false
-    /// The blanked-out tenants by id (`layout.blanked` counts those that turned up where they
-    /// were expected), and whether anything contradicted the mask (then the caller composes the
+    /// The cut-out tenants by id (`layout.cutOut` counts those that turned up where they were
+    /// expected), and whether anything contradicted the mask (then the caller composes the
     /// real text).
     private let masked: [String: TenantMask.Tenant]
     private var maskFailed = false
-    var maskConfirmed: Bool { !maskFailed && layout.blanked == masked.count }
+    var maskConfirmed: Bool { !maskFailed && layout.cutOut == masked.count }
 
     private struct OpenTenant {
         let id: String
@@ -109,10 +112,11 @@ private struct YAMLComposer {
 
     init(
         bytes: UnsafeBufferPointer<UInt8>, tracksTenants: Bool, previous: ConfigSource?,
-        mask: (input: UnsafeBufferPointer<UInt8>, tenants: [String: TenantMask.Tenant])? = nil
+        mask: (input: UnsafeBufferPointer<UInt8>, cuts: TextCuts, tenants: [String: TenantMask.Tenant])? = nil
     ) {
         self.bytes = bytes
         self.input = mask?.input ?? bytes
+        self.cuts = mask?.cuts
         self.masked = mask?.tenants ?? [:]
         self.tracksTenants = tracksTenants
         self.previous = previous
@@ -152,7 +156,7 @@ private struct YAMLComposer {
 
     /// Handles one event; returns the document once the stream ends or composing must stop.
     private mutating func handle(_ event: yaml_event_t) -> YAMLDocument? {
-        let position = Position(line: event.start_mark.line + 1, column: event.start_mark.column + 1)
+        let position = position(of: event.start_mark)
         if !masked.isEmpty, let id = tenantIDOfNextValue(), let tenant = masked[id] {
             takeMasked(tenant, id: id, value: event)
             return nil
@@ -193,7 +197,7 @@ private struct YAMLComposer {
                 : event.data.sequence_start.style == YAML_BLOCK_SEQUENCE_STYLE
             if anchor != nil { openTenant?.isSelfContained = false }
             if isMapping, let id = tenantIDOfNextValue() {
-                let start = offsets.byteOffset(ofScalar: event.start_mark.index)
+                let start = fileOffset(of: event.start_mark)
                 if anchor == nil, passOver(id, start: start, at: position) { return nil }
                 openTenant = OpenTenant(
                     id: id, start: start, position: position, idColumn: stack[1].position.column,
@@ -206,7 +210,7 @@ private struct YAMLComposer {
                 openTenant = nil
                 if tenant.isSelfContained, layout.spans[tenant.id] == nil {
                     layout.spans[tenant.id] = span(
-                        from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn)
+                        from: tenant.start, to: event.end_mark, at: tenant.position, idColumn: tenant.idColumn)
                 }
             }
             let content: YAMLNode.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.elements)
@@ -243,11 +247,11 @@ private struct YAMLComposer {
         return true
     }
 
-    /// The value of a blanked-out tenant's key: the empty scalar libyaml reads in place of its
+    /// The value of a cut-out tenant's key: the empty scalar libyaml reads in place of its
     /// text, right after the key's colon with only blanks up to where the text starts. Anything
     /// else means the mask guessed wrong.
     private mutating func takeMasked(_ tenant: TenantMask.Tenant, id: String, value event: yaml_event_t) {
-        let offset = offsets.byteOffset(ofScalar: event.start_mark.index)
+        let offset = fileOffset(of: event.start_mark)
         guard event.type == YAML_SCALAR_EVENT, event.data.scalar.length == 0, event.data.scalar.tag == nil,
               event.data.scalar.anchor == nil, event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
               offset <= tenant.bytes.lowerBound,
@@ -257,7 +261,7 @@ private struct YAMLComposer {
             maskFailed = true
             return
         }
-        layout.blanked += 1
+        layout.cutOut += 1
         reuse(tenant.source, as: id, at: span(of: tenant.bytes, at: tenant.position, idColumn: tenant.source.idColumn))
     }
 
@@ -283,7 +287,7 @@ private struct YAMLComposer {
         case YAML_MAPPING_START_EVENT where event.data.mapping_start.anchor == nil,
              YAML_SEQUENCE_START_EVENT where event.data.sequence_start.anchor == nil,
              YAML_SCALAR_EVENT where event.data.scalar.anchor == nil:
-            guard offsets.byteOffset(ofScalar: event.end_mark.index) <= skippedTextEnd else {
+            guard fileOffset(of: event.end_mark) <= skippedTextEnd else {
                 mustComposeAgain = true
                 return nil
             }
@@ -294,7 +298,7 @@ private struct YAMLComposer {
             guard let tenant = skipped else { return nil }
             skipped = nil
             reuse(tenant.source, as: tenant.id, at: span(
-                from: tenant.start, to: event.end_mark.index, at: tenant.position, idColumn: tenant.idColumn))
+                from: tenant.start, to: event.end_mark, at: tenant.position, idColumn: tenant.idColumn))
             return nil
         default:
             mustComposeAgain = true
@@ -302,8 +306,21 @@ private struct YAMLComposer {
         return nil
     }
 
-    private mutating func span(from start: Int, to endMark: Int, at position: Position, idColumn: Int) -> TenantSpan {
-        span(of: start..<offsets.byteOffset(ofScalar: endMark), at: position, idColumn: idColumn)
+    private mutating func span(from start: Int, to end: yaml_mark_t, at position: Position, idColumn: Int) -> TenantSpan {
+        span(of: start..<fileOffset(of: end), at: position, idColumn: idColumn)
+    }
+
+    /// The file's byte offset of a libyaml mark (which counts Unicode scalars of `input`).
+    private mutating func fileOffset(of mark: yaml_mark_t) -> Int {
+        let offset = offsets.byteOffset(ofScalar: mark.index)
+        return cuts?.fileOffset(offset) ?? offset
+    }
+
+    /// The file's line and column of a libyaml mark: cuts remove whole tenants' text, which
+    /// ends before a line break, so only lines move.
+    private mutating func position(of mark: yaml_mark_t) -> Position {
+        guard let cuts else { return Position(line: mark.line + 1, column: mark.column + 1) }
+        return Position(line: cuts.fileLine(mark.line, atOffset: offsets.byteOffset(ofScalar: mark.index)) + 1, column: mark.column + 1)
     }
 
     private func span(of text: Range<Int>, at position: Position, idColumn: Int) -> TenantSpan {
