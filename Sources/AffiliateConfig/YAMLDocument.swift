@@ -374,6 +374,8 @@ private struct YAMLComposer {
         return nil
     }
 
+    /// libyaml's own positions, unmapped: a composition of text with tenants cut out that fails
+    /// is dropped, and the file is composed whole, so only the file's own marks are reported.
     private func failure(of parser: yaml_parser_t) -> YAMLDocument {
         let problem = Self.string(parser.problem) ?? "unknown error"
         switch parser.error {
