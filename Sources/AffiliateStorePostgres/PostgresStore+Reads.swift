@@ -174,4 +174,35 @@ extension PostgresStore {
             return counts
         }
     }
+
+    /// One query for all of them: the pairs go as two arrays, numbered by `WITH ORDINALITY`, and
+    /// each is counted through the status index. Sixteen queries in flight took 2.6 s for the
+    /// 900 tenants a reload added (bench/results/README.md).
+    public func statusCounts(of pairs: [(tenant: String, resource: String)]) async throws -> [[String: Int]] {
+        var counts = [[String: Int]](repeating: [:], count: pairs.count)
+        // Text with NUL cannot be stored, so nothing is counted under it.
+        let asked = pairs.indices.filter { !NulCharacter.isIn(pairs[$0].tenant, pairs[$0].resource) }
+        guard !asked.isEmpty else { return counts }
+        let tenants = asked.map { pairs[$0].tenant }
+        let resources = asked.map { pairs[$0].resource }
+        let logger = self.logger
+        let found = try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT p.number, r.status, count(*)
+                FROM unnest(\(tenants)::text[], \(resources)::text[]) WITH ORDINALITY AS p(tenant, resource, number)
+                JOIN records r ON r.tenant = p.tenant AND r.resource = p.resource AND r.status IS NOT NULL
+                GROUP BY p.number, r.status
+                """,
+                logger: logger
+            )
+            var found: [(number: Int, status: String, count: Int)] = []
+            for try await (number, status, count) in rows.decode((Int64, String, Int64).self) {
+                found.append((Int(number), status, Int(count)))
+            }
+            return found
+        }
+        for row in found { counts[asked[row.number - 1]][row.status] = row.count }
+        return counts
+    }
 }

@@ -327,9 +327,11 @@ struct StoreConformanceTests {
             #expect(try await ids(status: "completed", tags: [Tag("promoter_id", "20")]) == ([], 0))
             #expect(try await store.statusCounts(tenant: "acme", resource: "payouts") == ["pending": 2, "completed": 2])
             #expect(try await store.statusCounts(tenant: "acme", resource: "rewards") == [:])
-            let pairs = [("acme", "rewards"), ("acme", "payouts"), ("other", "payouts")] + Array(repeating: ("acme", "payouts"), count: 40)
+            let pairs = [("acme", "rewards"), ("acme", "payouts"), ("other", "payouts"), ("ac\u{0}me", "payouts")]
+                + Array(repeating: ("acme", "payouts"), count: 40)
             let batched = try await store.statusCounts(of: pairs.map { (tenant: $0.0, resource: $0.1) })
-            #expect(batched == [[:], ["pending": 2, "completed": 2], [:]] + Array(repeating: ["pending": 2, "completed": 2], count: 40))
+            #expect(batched == [[:], ["pending": 2, "completed": 2], [:], [:]] + Array(repeating: ["pending": 2, "completed": 2], count: 40))
+            #expect(try await store.statusCounts(of: []) == [])
         }
     }
 
