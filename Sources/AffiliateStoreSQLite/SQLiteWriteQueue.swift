@@ -55,7 +55,7 @@ final class SQLiteWriteQueue: Sendable {
 
     init(
         pool: DatabasePool, location: String, logger: Logger,
-        groupStarted: @escaping @Sendable (Database) -> Void = { _ in }
+        groupStarted: @escaping @Sendable (Database) -> Void
     ) {
         self.pool = pool
         self.location = location
