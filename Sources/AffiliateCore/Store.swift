@@ -12,6 +12,13 @@ public protocol Store: Sendable {
     /// The live record holding a unique value, if any.
     func record(claimedBy claim: ClaimKey) async throws -> Record?
     func records(matching query: RecordQuery) async throws -> RecordPage
+    /// The same page as each record's `data` object, written as one JSON array.
+    ///
+    /// A dialect whose stored object is its response (Vantio) only needs that text, and a
+    /// store that keeps `data` as JSON text hands it over without decoding: parsing and
+    /// re-writing fifty objects was a third of a list page's CPU. The default writes the
+    /// decoded page.
+    func recordData(matching query: RecordQuery) async throws -> RecordDataPage
     /// The records with these ids and the pages of these queries, in order, from one call.
     ///
     /// A response that nests related records (a payout with its promoter and the promoter's
@@ -60,6 +67,10 @@ extension Store {
         var found: [RecordPage] = []
         for query in pages { found.append(try await self.records(matching: query)) }
         return (records, found)
+    }
+
+    public func recordData(matching query: RecordQuery) async throws -> RecordDataPage {
+        RecordDataPage(try await records(matching: query))
     }
 
     public func statusCounts(of pairs: [(tenant: String, resource: String)]) async throws -> [[String: Int]] {
@@ -115,6 +126,39 @@ public struct RecordPage: Sendable, Hashable {
     public init(records: [Record], total: Int? = nil) {
         self.records = records
         self.total = total
+    }
+}
+
+/// A page of records as their `data` objects in one compact JSON array, `[{...},{...}]`,
+/// in list order (see ``Store/recordData(matching:)``).
+public struct RecordDataPage: Sendable, Hashable, CustomStringConvertible {
+    /// UTF-8 JSON text.
+    public var json: [UInt8]
+    /// How many objects `json` holds.
+    public var count: Int
+    /// Set when the query asked for it.
+    public var total: Int?
+
+    public init(json: [UInt8], count: Int, total: Int? = nil) {
+        self.json = json
+        self.count = count
+        self.total = total
+    }
+
+    /// The decoded page written out.
+    public init(_ page: RecordPage) {
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        json.reserveCapacity(2 + page.records.count * 512)
+        for (index, record) in page.records.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            JSONValue.object(record.data).write(into: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+        self.init(json: json, count: page.records.count, total: page.total)
+    }
+
+    public var description: String {
+        "\(count) objects\(total.map { " of \($0)" } ?? ""): \(String(decoding: json, as: UTF8.self))"
     }
 }
 

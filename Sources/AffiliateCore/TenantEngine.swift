@@ -46,11 +46,27 @@ public struct TenantEngine: Sendable {
         _ resource: String, tags: [Tag] = [], status: String? = nil, offset: Int = 0, limit: Int? = nil,
         countTotal: Bool = false
     ) async throws(EngineError) -> RecordPage {
-        let query = RecordQuery(
+        let query = listQuery(resource, tags, status, offset, limit, countTotal)
+        return try await storeCall { try await store.records(matching: query) }
+    }
+
+    /// The same page as ``list(_:tags:status:offset:limit:countTotal:)``, as its records'
+    /// `data` objects in one JSON array: for dialects that render stored objects as they are.
+    public func listData(
+        _ resource: String, tags: [Tag] = [], status: String? = nil, offset: Int = 0, limit: Int? = nil,
+        countTotal: Bool = false
+    ) async throws(EngineError) -> RecordDataPage {
+        let query = listQuery(resource, tags, status, offset, limit, countTotal)
+        return try await storeCall { try await store.recordData(matching: query) }
+    }
+
+    private func listQuery(
+        _ resource: String, _ tags: [Tag], _ status: String?, _ offset: Int, _ limit: Int?, _ countTotal: Bool
+    ) -> RecordQuery {
+        RecordQuery(
             tenant: tenant.id, resource: resource, tags: tags, status: status, offset: offset, limit: limit,
             countTotal: countTotal
         )
-        return try await storeCall { try await store.records(matching: query) }
     }
 
     /// Records by id and whole tag-filtered lists, read in one store call (see

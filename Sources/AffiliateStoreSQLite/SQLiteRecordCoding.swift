@@ -17,8 +17,11 @@ enum SQLiteRecordCoding {
             .joined(separator: ", ")
     }
 
+    /// Where `data` is among those columns.
+    static let dataColumn = 6
+
     static func record(from row: Row) throws -> Record {
-        let dataText: String = row[6]
+        let dataText: String = row[dataColumn]
         let tagsText: String = row[7]
         guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
             throw StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has unreadable data")

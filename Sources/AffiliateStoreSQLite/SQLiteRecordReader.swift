@@ -27,12 +27,20 @@ struct SQLiteRecordReader {
     }
 
     func records(matching query: RecordQuery) throws -> RecordPage {
-        try records(matching: query, driver: driver(for: query))
+        try page(matching: query, as: SQLiteRecordRows.self)
+    }
+
+    /// The page by plain `OFFSET`, in the form `rows` makes of it.
+    func page<Rows: SQLitePageRows>(matching query: RecordQuery, as rows: Rows.Type) throws -> Rows.Page {
+        try page(matching: query, driver: driver(for: query), start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset), as: rows)
     }
 
     /// The page read through a given driving index; every driver gives the same page.
     func records(matching query: RecordQuery, driver: SQLiteListFilter.Driver) throws -> RecordPage {
-        try records(matching: query, driver: driver, start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset))
+        try page(
+            matching: query, driver: driver, start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset),
+            as: SQLiteRecordRows.self
+        )
     }
 
     /// Fixes the read transaction's snapshot (its first statement does), so that what the
@@ -44,9 +52,9 @@ struct SQLiteRecordReader {
     /// The page read from the shape's offset anchors, which are read first if `anchors` keeps
     /// none under `stamp`. Call it only in a read transaction whose snapshot is known to hold
     /// the order `stamp` names (see ``SQLiteOrderGenerations``).
-    func records(
-        matching query: RecordQuery, anchors: SQLiteListAnchors, stamp: SQLiteOrderGenerations.Stamp
-    ) throws -> RecordPage {
+    func page<Rows: SQLitePageRows>(
+        matching query: RecordQuery, anchors: SQLiteListAnchors, stamp: SQLiteOrderGenerations.Stamp, as rows: Rows.Type
+    ) throws -> Rows.Page {
         let driver = try driver(for: query)
         let shape = SQLiteListAnchors.Shape(query, driver: driver)
         let list: [SQLiteListAnchors.Anchor]
@@ -58,7 +66,7 @@ struct SQLiteRecordReader {
         }
         let start = SQLiteListAnchors.start(at: query.offset, in: list)
         if start.anchor != nil { anchors.served() }
-        return try records(matching: query, driver: driver, start: start)
+        return try page(matching: query, driver: driver, start: start, as: rows)
     }
 
     /// Every ``SQLiteListAnchors/spacing``-th entry of the list, in one walk of its driving index.
@@ -80,17 +88,18 @@ struct SQLiteRecordReader {
     }
 
     /// The page that begins at `start` (which the query's offset leads to).
-    private func records(
-        matching query: RecordQuery, driver: SQLiteListFilter.Driver, start: SQLiteListAnchors.Start
-    ) throws -> RecordPage {
+    private func page<Rows: SQLitePageRows>(
+        matching query: RecordQuery, driver: SQLiteListFilter.Driver, start: SQLiteListAnchors.Start,
+        as _: Rows.Type
+    ) throws -> Rows.Page {
         let page = Self.pageSQL(SQLiteListFilter(query, driver: driver, after: start.anchor), query, skip: start.skip)
-        var records: [Record] = []
+        var rows = Rows()
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: page.sql), arguments: page.arguments)
         while let row = try cursor.next() {
-            records.append(try SQLiteRecordCoding.record(from: row))
+            try rows.append(row)
         }
-        guard query.countTotal else { return RecordPage(records: records) }
-        return RecordPage(records: records, total: try total(query, SQLiteListFilter(query, driver: driver)))
+        guard query.countTotal else { return rows.page(total: nil) }
+        return rows.page(total: try total(query, SQLiteListFilter(query, driver: driver)))
     }
 
     /// The index with the fewest entries among the query's conditions, by their tallies: a

@@ -154,17 +154,29 @@ public final class SQLiteStore: Store {
     func records(
         matching query: RecordQuery, inspect: (@Sendable (SQLiteRecordReader, RecordPage) throws -> Void)?
     ) async throws -> RecordPage {
+        try await page(matching: query, as: SQLiteRecordRows.self, inspect: inspect)
+    }
+
+    /// The stored `data` texts of the page, copied as they are.
+    public func recordData(matching query: RecordQuery) async throws -> RecordDataPage {
+        try await page(matching: query, as: SQLiteDataRows.self, inspect: nil)
+    }
+
+    private func page<Rows: SQLitePageRows>(
+        matching query: RecordQuery, as rows: Rows.Type,
+        inspect: (@Sendable (SQLiteRecordReader, Rows.Page) throws -> Void)?
+    ) async throws -> Rows.Page {
         guard query.offset >= SQLiteListAnchors.spacing, let before = anchorStamp(query) else {
-            return try await read(snapshot: query.countTotal) { try $0.records(matching: query) }
+            return try await read(snapshot: query.countTotal) { try $0.page(matching: query, as: rows) }
         }
         let anchors = listAnchors
         let generations = orderGenerations
         return try await read(snapshot: true) { reader in
             try reader.beginSnapshot()
             guard generations.stamp(tenant: query.tenant, resource: query.resource) == before else {
-                return try reader.records(matching: query)
+                return try reader.page(matching: query, as: rows)
             }
-            let page = try reader.records(matching: query, anchors: anchors, stamp: before)
+            let page = try reader.page(matching: query, anchors: anchors, stamp: before, as: rows)
             try inspect?(reader, page)
             return page
         }

@@ -18,8 +18,8 @@ enum EarningRoutes {
         let tags = query.tags([("referral_id", "referral_id"), ("program_id", "program_id")])
         let status = try query.status(in: context.engine.policy(for: resource).vocabulary)
         let page = try query.page()
-        let found = try await context.engine.list(resource, tags: tags, status: status, offset: page.offset, limit: page.limit)
-        return ListQuery.render(resource, found.records)
+        let found = try await context.engine.listData(resource, tags: tags, status: status, offset: page.offset, limit: page.limit)
+        return ListQuery.render(resource, found)
     }
 
     static func get(_ request: Request, context: TenantRequestContext) async throws -> Response {

@@ -52,16 +52,13 @@ struct ListQuery {
         return value
     }
 
-    /// `{"<resource>": [...]}`, written straight from the stored objects.
-    static func render(_ resource: String, _ records: [Record]) -> Response {
+    /// `{"<resource>": [...]}`: the stored objects are the objects Vantio shows.
+    static func render(_ resource: String, _ page: RecordDataPage) -> Response {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + records.count * 512)
-        bytes.append(contentsOf: "{\"\(resource)\":[".utf8)
-        for (index, record) in records.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONValue.object(record.data).write(into: &bytes)
-        }
-        bytes.append(contentsOf: "]}".utf8)
+        bytes.reserveCapacity(page.json.count + resource.utf8.count + 8)
+        bytes.append(contentsOf: "{\"\(resource)\":".utf8)
+        bytes.append(contentsOf: page.json)
+        bytes.append(UInt8(ascii: "}"))
         return Response.json(.ok, bytes: bytes)
     }
 }

@@ -25,10 +25,10 @@ struct ReadOnlyRoutes: Sendable {
     func list(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let query = ListQuery(request)
         let page = try query.page()
-        let found = try await context.engine.list(
+        let found = try await context.engine.listData(
             resource, tags: query.tags(filters), offset: page.offset, limit: page.limit
         )
-        return ListQuery.render(resource, found.records)
+        return ListQuery.render(resource, found)
     }
 
     func get(_ request: Request, context: TenantRequestContext) async throws -> Response {

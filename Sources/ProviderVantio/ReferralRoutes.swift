@@ -17,8 +17,8 @@ enum ReferralRoutes {
         let tags = query.tags([("programId", "program_id"), ("studentId", "student_id")])
         let status = try query.status(in: context.engine.policy(for: resource).vocabulary)
         let page = try query.page()
-        let found = try await context.engine.list(resource, tags: tags, status: status, offset: page.offset, limit: page.limit)
-        return ListQuery.render(resource, found.records)
+        let found = try await context.engine.listData(resource, tags: tags, status: status, offset: page.offset, limit: page.limit)
+        return ListQuery.render(resource, found)
     }
 
     static func get(_ request: Request, context: TenantRequestContext) async throws -> Response {

@@ -77,6 +77,9 @@ struct SQLiteListAnchorTests {
                     let page = try await store.records(matching: query)
                     let expected = try await plain(store, query)
                     #expect(page == expected, "\(comment): \(query)")
+                    // The stored texts of the same page, read the same way.
+                    let data = try await store.recordData(matching: query)
+                    #expect(data == RecordDataPage(expected), "\(comment), data: \(query)")
                 }
             }
         }

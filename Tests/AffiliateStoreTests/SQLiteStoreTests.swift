@@ -167,6 +167,31 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// A row whose `data` is not an object (edited by hand with the `sqlite3` shell) is a
+    /// store failure naming the record, whether the page is decoded or copied as stored; the
+    /// other records still read.
+    @Test func aRecordWhoseDataIsNotAnObjectIsAStoreFailure() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            try await StoreSample.insert([StoreSample.record("1"), StoreSample.record("2")], into: store)
+            for broken in ["oops", "[1]", ""] {
+                let queue = try DatabaseQueue(path: path)
+                try await queue.write { try $0.execute(sql: "UPDATE record SET data = ? WHERE id = '2'", arguments: [broken]) }
+                try queue.close()
+                let query = RecordQuery(tenant: "acme", resource: "payouts")
+                let expected = "stored record payouts/2 has unreadable data"
+                let decoded = await #expect(throws: StoreFailure.self) { try await store.records(matching: query) }
+                #expect(decoded?.description == expected, "\(broken)")
+                let copied = await #expect(throws: StoreFailure.self) { try await store.recordData(matching: query) }
+                #expect(copied?.description == expected, "\(broken)")
+                #expect(try await store.record(tenant: "acme", resource: "payouts", id: "1")?.id == "1")
+                let first = try await store.recordData(matching: RecordQuery(tenant: "acme", resource: "payouts", limit: 1))
+                #expect(first.count == 1)
+            }
+            try await store.close()
+        }
+    }
+
     @Test func theWriterUsesWALWithFullSynchronousWrites() async throws {
         try await withFile { path in
             let store = try await open(path)

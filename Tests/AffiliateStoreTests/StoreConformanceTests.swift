@@ -23,6 +23,48 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A page as stored `data` texts is the decoded page written out, byte for byte: same
+    /// records, order, filters, escapes and number literals, and the same total.
+    @Test(arguments: StoreKind.all)
+    func recordDataIsTheDecodedPageWritten(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let promoter = Tag("promoter_id", "3")
+            _ = try await StoreSample.insert(
+                [
+                    StoreSample.record(
+                        "1", tags: [promoter],
+                        data: ["id": .int(1), "note": .string("é \"quoted\"\n\u{1F600}"), "amount": .number("1.50e2"),
+                               "nested": .array([.bool(true), .null, .object(["b": .int(2), "a": .int(1)])])]
+                    ),
+                    StoreSample.record("2", status: "completed", tags: [promoter]),
+                    StoreSample.record("3", tags: [Tag("promoter_id", "4")], data: [:]),
+                    StoreSample.record("4", tenant: "other"),
+                ],
+                into: store
+            )
+            let queries = [
+                RecordQuery(tenant: "acme", resource: "payouts"),
+                RecordQuery(tenant: "acme", resource: "payouts", offset: 1, limit: 1),
+                RecordQuery(tenant: "acme", resource: "payouts", tags: [promoter], countTotal: true),
+                RecordQuery(tenant: "acme", resource: "payouts", status: "completed", countTotal: true),
+                RecordQuery(tenant: "acme", resource: "payouts", offset: 9, countTotal: true),
+                RecordQuery(tenant: "acme", resource: "rewards"),
+                RecordQuery(tenant: "acme\u{0}", resource: "payouts", countTotal: true),
+            ]
+            for query in queries {
+                let data = try await store.recordData(matching: query)
+                #expect(data == RecordDataPage(try await store.records(matching: query)), "\(query)")
+            }
+            let page = try await store.recordData(matching: queries[0])
+            #expect(page.count == 3)
+            #expect(page.total == nil)
+            #expect(String(decoding: page.json, as: UTF8.self).hasPrefix(#"[{"id":1,"note":"é \"quoted\"\n😀","amount":1.50e2,"#))
+            #expect(try JSONValue(parsing: page.json).arrayValue?.count == 3)
+            let empty = try await store.recordData(matching: queries[5])
+            #expect(empty == RecordDataPage(json: Array("[]".utf8), count: 0))
+        }
+    }
+
     /// Records by id and pages from one call answer exactly what the single calls answer:
     /// missing ids and another tenant's records are nil, pages keep their order and filters.
     @Test(arguments: StoreKind.all)
