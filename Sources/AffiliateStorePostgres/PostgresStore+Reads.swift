@@ -43,58 +43,25 @@ extension PostgresStore {
     /// Pages in index order (sort key, then id). With `countTotal` the count and the page come
     /// from one statement, so they agree even while other instances write.
     public func records(matching query: RecordQuery) async throws -> RecordPage {
-        let tagTexts = RecordColumns.texts(of: query.tags)
-        if NulCharacter.isIn(query.tenant, query.resource, query.status) || NulCharacter.isIn(tagTexts) {
+        guard let page = PageStatement(query, columns: RecordColumns.names) else {
             return RecordPage(records: [], total: query.countTotal ? 0 : nil)
         }
-        var binds = PostgresBindings()
-        binds.append(query.tenant)
-        binds.append(query.resource)
-        var filter = "tenant = $1 AND resource = $2"
-        if let status = query.status {
-            binds.append(status)
-            filter += " AND status = $\(binds.count)"
-        }
-        if !tagTexts.isEmpty {
-            binds.append(tagTexts)
-            filter += " AND tags @> $\(binds.count)"
-        }
-        var window = ""
-        if let limit = query.limit {
-            binds.append(Int64(max(0, limit)))
-            window += " LIMIT $\(binds.count)"
-        }
-        if query.offset > 0 {
-            binds.append(Int64(query.offset))
-            window += " OFFSET $\(binds.count)"
-        }
-        let page = "SELECT \(RecordColumns.list) FROM records WHERE \(filter) ORDER BY sort_key, id\(window)"
-
         let logger = self.logger
         let tenant = query.tenant
         let resource = query.resource
         guard query.countTotal else {
-            let statement = PostgresQuery(unsafeSQL: page, binds: binds)
             return try await withConnection { connection in
                 var records: [Record] = []
-                for try await row in try await connection.query(statement, logger: logger).decode(RecordColumns.Row.self) {
+                for try await row in try await connection.query(page.rows, logger: logger).decode(RecordColumns.Row.self) {
                     records.append(try RecordColumns.record(tenant: tenant, resource: resource, row: row))
                 }
                 return RecordPage(records: records)
             }
         }
-        let statement = PostgresQuery(
-            unsafeSQL: """
-                SELECT p.id, p.status, p.sort_key, p.version, p.data, p.tags, c.total
-                FROM (SELECT count(*) AS total FROM records WHERE \(filter)) c
-                LEFT JOIN LATERAL (\(page)) p ON true
-                """,
-            binds: binds
-        )
         return try await withConnection { connection in
             var records: [Record] = []
             var total = 0
-            let rows = try await connection.query(statement, logger: logger)
+            let rows = try await connection.query(page.rowsWithTotal, logger: logger)
             for try await (id, status, sortKey, version, data, tags, count) in rows.decode(
                 (String?, String?, String?, Int64?, String?, [String]?, Int64).self
             ) {
@@ -104,6 +71,33 @@ extension PostgresStore {
                 records.append(try RecordColumns.record(tenant: tenant, resource: resource, row: row))
             }
             return RecordPage(records: records, total: total)
+        }
+    }
+
+    /// The same page's `data` texts, joined as they arrive: no parsing, no tags.
+    public func recordData(matching query: RecordQuery) async throws -> RecordDataPage {
+        guard let page = PageStatement(query, columns: ["id", "data"]) else {
+            return RecordDataPage(RecordPage(records: [], total: query.countTotal ? 0 : nil))
+        }
+        let logger = self.logger
+        return try await withConnection { connection in
+            var json = RecordDataJoiner(tenant: query.tenant, resource: query.resource)
+            guard query.countTotal else {
+                for try await (id, data) in try await connection.query(page.rows, logger: logger)
+                    .decode((String, ByteBuffer).self)
+                {
+                    try json.append(data, id: id)
+                }
+                return json.page(total: nil)
+            }
+            var total = 0
+            for try await (id, data, count) in try await connection.query(page.rowsWithTotal, logger: logger)
+                .decode((String?, ByteBuffer?, Int64).self)
+            {
+                total = Int(count)
+                if let id, let data { try json.append(data, id: id) }
+            }
+            return json.page(total: total)
         }
     }
 
@@ -204,5 +198,81 @@ extension PostgresStore {
         }
         for row in found { counts[asked[row.number - 1]][row.status] = row.count }
         return counts
+    }
+}
+
+/// One list page's statements: its rows alone, or its rows beside the count of all matches
+/// (a count row joined to the page, so an empty page still brings its total).
+struct PageStatement {
+    let rows: PostgresQuery
+    let rowsWithTotal: PostgresQuery
+
+    /// `nil` when a filter holds the NUL character, which no stored text does: nothing matches.
+    init?(_ query: RecordQuery, columns: [String]) {
+        let tagTexts = RecordColumns.texts(of: query.tags)
+        if NulCharacter.isIn(query.tenant, query.resource, query.status) || NulCharacter.isIn(tagTexts) { return nil }
+        var binds = PostgresBindings()
+        binds.append(query.tenant)
+        binds.append(query.resource)
+        var filter = "tenant = $1 AND resource = $2"
+        if let status = query.status {
+            binds.append(status)
+            filter += " AND status = $\(binds.count)"
+        }
+        if !tagTexts.isEmpty {
+            binds.append(tagTexts)
+            filter += " AND tags @> $\(binds.count)"
+        }
+        var window = ""
+        if let limit = query.limit {
+            binds.append(Int64(max(0, limit)))
+            window += " LIMIT $\(binds.count)"
+        }
+        if query.offset > 0 {
+            binds.append(Int64(query.offset))
+            window += " OFFSET $\(binds.count)"
+        }
+        let page = "SELECT \(columns.joined(separator: ", ")) FROM records WHERE \(filter) ORDER BY sort_key, id\(window)"
+        let selected = columns.map { "p.\($0)" }.joined(separator: ", ")
+        rows = PostgresQuery(unsafeSQL: page, binds: binds)
+        rowsWithTotal = PostgresQuery(
+            unsafeSQL: """
+                SELECT \(selected), c.total
+                FROM (SELECT count(*) AS total FROM records WHERE \(filter)) c
+                LEFT JOIN LATERAL (\(page)) p ON true
+                """,
+            binds: binds
+        )
+    }
+}
+
+/// Stored `data` texts joined into one JSON array.
+struct RecordDataJoiner {
+    let tenant: String
+    let resource: String
+    private var json: [UInt8] = [UInt8(ascii: "[")]
+    private var count = 0
+
+    init(tenant: String, resource: String) {
+        self.tenant = tenant
+        self.resource = resource
+        json.reserveCapacity(16 * 1024)
+    }
+
+    /// Takes one stored text; anything but an object (a row edited by hand) is refused, as the
+    /// decoding read refuses it.
+    mutating func append(_ data: ByteBuffer, id: String) throws {
+        let bytes = data.readableBytesView
+        guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+            throw RecordColumns.unreadableData(tenant: tenant, resource: resource, id: id)
+        }
+        if count > 0 { json.append(UInt8(ascii: ",")) }
+        json.append(contentsOf: bytes)
+        count += 1
+    }
+
+    mutating func page(total: Int?) -> RecordDataPage {
+        json.append(UInt8(ascii: "]"))
+        return RecordDataPage(json: json, count: count, total: total)
     }
 }

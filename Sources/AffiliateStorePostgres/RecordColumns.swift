@@ -5,14 +5,15 @@ import PostgresNIO
 /// `["name","value"]` texts (in record order, duplicates kept) that a GIN index can match whole.
 enum RecordColumns {
     /// The columns every record read selects, in this order.
-    static let list = "id, status, sort_key, version, data, tags"
+    static let names = ["id", "status", "sort_key", "version", "data", "tags"]
+    static let list = names.joined(separator: ", ")
 
     typealias Row = (String, String?, String, Int64, String, [String])
 
     static func record(tenant: String, resource: String, row: Row) throws -> Record {
         let (id, status, sortKey, version, dataText, tagTexts) = row
         guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
-            throw StoreFailure("stored data of \(resource) \(id) in tenant \(tenant) is not a JSON object")
+            throw unreadableData(tenant: tenant, resource: resource, id: id)
         }
         var tags: [Tag] = []
         tags.reserveCapacity(tagTexts.count)
@@ -28,6 +29,10 @@ enum RecordColumns {
             tenant: tenant, resource: resource, id: id, status: status, sortKey: sortKey, version: version,
             data: data, tags: tags
         )
+    }
+
+    static func unreadableData(tenant: String, resource: String, id: String) -> StoreFailure {
+        StoreFailure("stored data of \(resource) \(id) in tenant \(tenant) is not a JSON object")
     }
 
     static func text(of tag: Tag) -> String {

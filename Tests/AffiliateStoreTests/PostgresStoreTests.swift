@@ -26,6 +26,25 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A row whose `data` is not an object (edited by hand with `psql`) is a store failure
+    /// naming the record, whether the page is decoded or copied as stored.
+    @Test func aRecordWhoseDataIsNotAnObjectIsAStoreFailure() async throws {
+        try await withPostgresStore { cluster, database, store in
+            try await StoreSample.insert([StoreSample.record("1"), StoreSample.record("2")], into: store)
+            _ = try await cluster.psql(database: database, "UPDATE records SET data = '[1]' WHERE id = '2'")
+            let expected = "stored data of payouts 2 in tenant acme is not a JSON object"
+            for countTotal in [false, true] {
+                let query = RecordQuery(tenant: "acme", resource: "payouts", countTotal: countTotal)
+                let decoded = await #expect(throws: StoreFailure.self) { try await store.records(matching: query) }
+                #expect(decoded?.description == expected)
+                let copied = await #expect(throws: StoreFailure.self) { try await store.recordData(matching: query) }
+                #expect(copied?.description == expected)
+            }
+            let first = try await store.recordData(matching: RecordQuery(tenant: "acme", resource: "payouts", limit: 1))
+            #expect(first.count == 1)
+        }
+    }
+
     /// PostgreSQL text has no U+0000: lookups find nothing, writes are refused with the reason,
     /// and inside JSON data it is an escape like any control character.
     @Test func nulCharacter() async throws {
