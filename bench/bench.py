@@ -196,7 +196,7 @@ def measure(options, workdir, tenants, run_url, seeded):
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": report.machine(),
-        "revision": report.revision(REPOSITORY),
+        "revision": report.revision(REPOSITORY, options.binary),
         "parameters": {
             "tenants": options.tenants,
             "firstpromoter_tenants": options.fp_tenants,

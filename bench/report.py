@@ -46,16 +46,21 @@ def linkage(binary):
     return "dynamic" if "libswiftCore" in completed.stdout else "static"
 
 
-def revision(repository):
+def revision(repository, binary):
+    """The checkout's commit, when `binary` is that checkout's release build; a binary from
+    elsewhere (`--binary`, to compare builds) is named by its path, since nothing says which
+    commit it was built from."""
     def git(*arguments):
         completed = subprocess.run(["git", "-C", repository, *arguments], capture_output=True, text=True)
         return completed.stdout.strip() if completed.returncode == 0 else ""
 
-    commit = git("rev-parse", "--short", "HEAD")
-    if not commit:
-        return "unknown"
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift")
-    return commit + ("+local changes" if dirty else "")
+    checkout = commit + ("+local changes" if dirty else "")
+    build = os.path.realpath(os.path.join(repository, ".build", "release"))
+    if os.path.dirname(os.path.realpath(binary)) != build:
+        return f"{binary} (checkout {checkout})"
+    return checkout
 
 
 def judge(results):
