@@ -259,8 +259,9 @@ struct RecordDataJoiner {
         json.reserveCapacity(16 * 1024)
     }
 
-    /// Takes one stored text; anything but an object (a row edited by hand) is refused, as the
-    /// decoding read refuses it.
+    /// Takes one stored text, unchecked but for its braces: a row edited by hand into something
+    /// that is not an object at all is refused as the decoding read refuses it, instead of
+    /// breaking the response around it.
     mutating func append(_ data: ByteBuffer, id: String) throws {
         let bytes = data.readableBytesView
         guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {

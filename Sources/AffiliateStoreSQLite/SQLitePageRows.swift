@@ -36,18 +36,17 @@ struct SQLiteDataRows: SQLitePageRows {
         json.reserveCapacity(16 * 1024)
     }
 
+    /// The text is copied as ``SQLiteRecordCoding/encodeData(_:)`` wrote it, unchecked but for
+    /// its braces: a row edited by hand into something that is not an object at all is refused
+    /// as the decoding read refuses it, instead of breaking the response around it.
     mutating func append(_ row: Row) throws {
-        if count > 0 { json.append(UInt8(ascii: ",")) }
         let copied = try row.withUnsafeData(atIndex: SQLiteRecordCoding.dataColumn) { data -> Bool in
-            // `data` is always written as a compact object (``SQLiteRecordCoding/encodeData(_:)``);
-            // a row edited by hand into something else is refused, as the decoding read refuses it.
             guard let data, data.first == UInt8(ascii: "{"), data.last == UInt8(ascii: "}") else { return false }
+            if count > 0 { json.append(UInt8(ascii: ",")) }
             json.append(contentsOf: data)
             return true
         }
-        guard copied else {
-            throw StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has unreadable data")
-        }
+        guard copied else { throw SQLiteRecordCoding.unreadableData(row) }
         count += 1
     }
 

@@ -23,9 +23,7 @@ enum SQLiteRecordCoding {
     static func record(from row: Row) throws -> Record {
         let dataText: String = row[dataColumn]
         let tagsText: String = row[7]
-        guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
-            throw StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has unreadable data")
-        }
+        guard case .object(let data)? = try? JSONValue(parsing: dataText) else { throw unreadableData(row) }
         guard let tags = decodeTags(tagsText) else {
             throw StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has unreadable tags")
         }
@@ -33,6 +31,10 @@ enum SQLiteRecordCoding {
             tenant: row[0], resource: row[1], id: row[2], status: row[3], sortKey: row[4], version: row[5],
             data: data, tags: tags
         )
+    }
+
+    static func unreadableData(_ row: Row) -> StoreFailure {
+        StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has unreadable data")
     }
 
     static func encodeData(_ data: JSONObject) -> String {
