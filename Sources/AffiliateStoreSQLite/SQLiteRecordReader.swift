@@ -32,7 +32,10 @@ struct SQLiteRecordReader {
 
     /// The page by plain `OFFSET`, in the form `rows` makes of it.
     func page<Rows: SQLitePageRows>(matching query: RecordQuery, as rows: Rows.Type) throws -> Rows.Page {
-        try page(matching: query, driver: driver(for: query), start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset), as: rows)
+        try page(
+            matching: query, driver: driver(for: query), start: SQLiteListAnchors.Start(anchor: nil, skip: query.offset),
+            as: rows
+        )
     }
 
     /// The page read through a given driving index; every driver gives the same page.
