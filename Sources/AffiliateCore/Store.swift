@@ -147,14 +147,43 @@ public struct RecordDataPage: Sendable, Hashable, CustomStringConvertible {
 
     /// The decoded page written out.
     public init(_ page: RecordPage) {
-        var json: [UInt8] = [UInt8(ascii: "[")]
-        json.reserveCapacity(2 + page.records.count * 512)
-        for (index, record) in page.records.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            JSONValue.object(record.data).write(into: &json)
+        var builder = Builder(capacity: 2 + page.records.count * 512)
+        for record in page.records { builder.append(record.data) }
+        self = builder.finish(total: page.total)
+    }
+
+    /// Joins objects into a page one at a time, as a store reads them.
+    public struct Builder {
+        private var json: [UInt8] = [UInt8(ascii: "[")]
+        private var count = 0
+
+        public init(capacity: Int = 16 * 1024) { json.reserveCapacity(capacity) }
+
+        /// Appends a stored object's text as it is, unchecked but for its braces: a text that is
+        /// not an object at all (a row edited by hand) is refused (`false`, nothing appended)
+        /// instead of breaking the page around it.
+        public mutating func append(stored text: some BidirectionalCollection<UInt8>) -> Bool {
+            guard text.first == UInt8(ascii: "{"), text.last == UInt8(ascii: "}") else { return false }
+            separate()
+            json.append(contentsOf: text)
+            return true
         }
-        json.append(UInt8(ascii: "]"))
-        self.init(json: json, count: page.records.count, total: page.total)
+
+        public mutating func append(_ object: JSONObject) {
+            separate()
+            JSONValue.object(object).write(into: &json)
+        }
+
+        private mutating func separate() {
+            if count > 0 { json.append(UInt8(ascii: ",")) }
+            count += 1
+        }
+
+        /// Call once, after the last object.
+        public mutating func finish(total: Int?) -> RecordDataPage {
+            json.append(UInt8(ascii: "]"))
+            return RecordDataPage(json: json, count: count, total: total)
+        }
     }
 
     public var description: String {

@@ -246,34 +246,22 @@ struct PageStatement {
     }
 }
 
-/// Stored `data` texts joined into one JSON array.
+/// Stored `data` texts joined into one JSON array (see ``RecordDataPage/Builder``).
 struct RecordDataJoiner {
     let tenant: String
     let resource: String
-    private var json: [UInt8] = [UInt8(ascii: "[")]
-    private var count = 0
+    private var builder = RecordDataPage.Builder()
 
     init(tenant: String, resource: String) {
         self.tenant = tenant
         self.resource = resource
-        json.reserveCapacity(16 * 1024)
     }
 
-    /// Takes one stored text, unchecked but for its braces: a row edited by hand into something
-    /// that is not an object at all is refused as the decoding read refuses it, instead of
-    /// breaking the response around it.
     mutating func append(_ data: ByteBuffer, id: String) throws {
-        let bytes = data.readableBytesView
-        guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+        guard builder.append(stored: data.readableBytesView) else {
             throw RecordColumns.unreadableData(tenant: tenant, resource: resource, id: id)
         }
-        if count > 0 { json.append(UInt8(ascii: ",")) }
-        json.append(contentsOf: bytes)
-        count += 1
     }
 
-    mutating func page(total: Int?) -> RecordDataPage {
-        json.append(UInt8(ascii: "]"))
-        return RecordDataPage(json: json, count: count, total: total)
-    }
+    mutating func page(total: Int?) -> RecordDataPage { builder.finish(total: total) }
 }

@@ -29,29 +29,14 @@ struct SQLiteRecordRows: SQLitePageRows {
 
 /// The rows' `data` columns copied, as stored, into one JSON array: no decoding, no String.
 struct SQLiteDataRows: SQLitePageRows {
-    private var json: [UInt8] = [UInt8(ascii: "[")]
-    private var count = 0
+    private var builder = RecordDataPage.Builder()
 
-    init() {
-        json.reserveCapacity(16 * 1024)
-    }
-
-    /// The text is copied as ``SQLiteRecordCoding/encodeData(_:)`` wrote it, unchecked but for
-    /// its braces: a row edited by hand into something that is not an object at all is refused
-    /// as the decoding read refuses it, instead of breaking the response around it.
     mutating func append(_ row: Row) throws {
-        let copied = try row.withUnsafeData(atIndex: SQLiteRecordCoding.dataColumn) { data -> Bool in
-            guard let data, data.first == UInt8(ascii: "{"), data.last == UInt8(ascii: "}") else { return false }
-            if count > 0 { json.append(UInt8(ascii: ",")) }
-            json.append(contentsOf: data)
-            return true
+        let copied = try row.withUnsafeData(atIndex: SQLiteRecordCoding.dataColumn) { data in
+            data.map { builder.append(stored: $0) } ?? false
         }
         guard copied else { throw SQLiteRecordCoding.unreadableData(row) }
-        count += 1
     }
 
-    mutating func page(total: Int?) -> RecordDataPage {
-        json.append(UInt8(ascii: "]"))
-        return RecordDataPage(json: json, count: count, total: total)
-    }
+    mutating func page(total: Int?) -> RecordDataPage { builder.finish(total: total) }
 }
