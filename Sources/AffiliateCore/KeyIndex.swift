@@ -15,6 +15,7 @@ public struct KeyIndex: Sendable {
 
     init(tenants: [TenantConfig]) {
         var owners: [String: Owner] = [:]
+        owners.reserveCapacity(tenants.reduce(0) { $0 + $1.apiKeys.count })
         for tenant in tenants {
             for key in tenant.apiKeys where owners[key.sha256] == nil {
                 owners[key.sha256] = Owner(tenantID: tenant.id, keyID: key.id, expiresAt: key.expiresAt)
