@@ -179,7 +179,8 @@ def measure(options, workdir, tenants, run_url, seeded):
     targets = os.path.join(workdir, "targets.lua")
     write(targets, generate.targets_lua(tenants))
     config = os.path.join(workdir, "run.yaml")
-    write(config, generate.config_yaml(tenants, port, run_url))
+    served = generate.config_yaml(tenants, port, run_url)
+    write(config, served)
 
     extra = [generate.Tenant(index, 0) for index in range(options.tenants + 1, options.reload_tenants + 1)]
     grown = tenants + extra
@@ -234,6 +235,9 @@ def measure(options, workdir, tenants, run_url, seeded):
         )
         results["scenarios"]["fp_update_during_reloads"] = reload.pop("load")
         results["reload"] = reload
+        results["reload_idle"] = scenarios.reloads_idle(
+            server, options.binary, workdir, config, served, variants, say
+        )
         memory = server.memory_kib()
         results["memory"] = {
             "rss_mb": memory["VmRSS"] * 1024 / 1e6,

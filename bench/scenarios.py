@@ -149,6 +149,44 @@ def reloads_under_load(server, binary, workdir, config_path, variants, options, 
     }
 
 
+def reloads_idle(server, binary, workdir, config_path, served_text, variants, say, rounds=5):
+    """The same reloads with nothing else running, after the run under load: what a reload
+    itself costs, apart from waiting for CPU on a machine that wrk and the server keep busy.
+    Each round shrinks back to the served tenants (not timed), grows again and changes one
+    tenant twice."""
+    say(f"reloads without load: {rounds} rounds")
+    grown, steady = [], []
+
+    def apply(text):
+        staged = config_path + ".next"
+        with open(staged, "w") as out:
+            out.write(text)
+        os.replace(staged, config_path)
+        result = reload_once(binary, workdir, config_path)
+        time.sleep(0.2)
+        return result
+
+    def read(path):
+        with open(path) as source:
+            return source.read()
+
+    files = [read(path) for path in variants[:2]]
+    for _ in range(rounds):
+        apply(served_text)
+        grown.append(apply(files[0]))
+        steady.append(apply(files[1]))
+        steady.append(apply(files[0]))
+
+    def summary(results):
+        return {
+            "count": len(results),
+            "command_ms_median": statistics.median(r[0] for r in results),
+            "server_ms_median": statistics.median(r[1] for r in results),
+        }
+
+    return {"first": summary(grown), "steady": summary(steady)}
+
+
 def time_check(binary, workdir, config, say, runs=10):
     """`affhost check` of a large file: hyperfine when installed, else a timed loop."""
     command = [binary, "check", config]
