@@ -201,7 +201,7 @@ public final class SQLiteStore: Store {
     }
 
     public func statusCounts(tenant: String, resource: String) async throws -> [String: Int] {
-        try await read { try $0.statusCounts(tenant: tenant, resource: resource) }
+        try await read { try $0.statusCounts(of: [(tenant, resource)])[0] }
     }
 
     /// One statement for all of them.
