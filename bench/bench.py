@@ -179,8 +179,10 @@ def measure(options, workdir, tenants, run_url, seeded):
     targets = os.path.join(workdir, "targets.lua")
     write(targets, generate.targets_lua(tenants))
     config = os.path.join(workdir, "run.yaml")
-    served = generate.config_yaml(tenants, port, run_url)
-    write(config, served)
+    write(config, generate.config_yaml(tenants, port, run_url))
+    # The reloads replace run.yaml; the served tenants stay here to shrink back to.
+    served = os.path.join(workdir, "served.yaml")
+    shutil.copyfile(config, served)
 
     extra = [generate.Tenant(index, 0) for index in range(options.tenants + 1, options.reload_tenants + 1)]
     grown = tenants + extra
@@ -235,9 +237,7 @@ def measure(options, workdir, tenants, run_url, seeded):
         )
         results["scenarios"]["fp_update_during_reloads"] = reload.pop("load")
         results["reload"] = reload
-        results["reload_idle"] = scenarios.reloads_idle(
-            server, options.binary, workdir, config, served, variants, say
-        )
+        results["reload_idle"] = scenarios.reloads_idle(options.binary, workdir, config, served, variants, say)
         memory = server.memory_kib()
         results["memory"] = {
             "rss_mb": memory["VmRSS"] * 1024 / 1e6,

@@ -136,18 +136,17 @@ def table(results):
     reload = results["reload"]
     first, steady = reload["first"], reload["steady"]
     idle = results["reload_idle"]
+
+    def medians(summary):
+        return (f"command {summary['command_ms_median']:.1f} ms (max {summary['command_ms_max']:.1f}), "
+                f"server {summary['server_ms_median']:.1f} ms; median of {summary['count']}")
+
     others = [
         (f"reload {p['tenants']} -> {p['reload_tenants']} tenants",
          f"command {first['command_ms']:.1f} ms, server {first['server_ms']:.1f} ms", "reload_first"),
-        ("  same, no load",
-         f"command {idle['first']['command_ms_median']:.1f} ms, server {idle['first']['server_ms_median']:.1f} ms; "
-         f"median of {idle['first']['count']}", ""),
-        (f"reload {p['reload_tenants']} tenants, 1 changed",
-         f"command {steady['command_ms_median']:.1f} ms (max {steady['command_ms_max']:.1f}), "
-         f"server {steady['server_ms_median']:.1f} ms; median of {steady['count']}", "reload_steady"),
-        ("  same, no load",
-         f"command {idle['steady']['command_ms_median']:.1f} ms, server {idle['steady']['server_ms_median']:.1f} ms; "
-         f"median of {idle['steady']['count']}", ""),
+        ("  same, no load", medians(idle["first"]), ""),
+        (f"reload {p['reload_tenants']} tenants, 1 changed", medians(steady), "reload_steady"),
+        ("  same, no load", medians(idle["steady"]), ""),
         (f"check {p['check_tenants']} tenants",
          f"{results['check']['mean_s']:.3f} s mean ({results['check']['tool']}, {results['check']['runs']} runs)",
          "check"),

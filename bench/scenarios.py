@@ -102,6 +102,26 @@ def reload_once(binary, workdir, config):
     return wall_ms, float(match.group(1)), completed.stdout.strip()
 
 
+def swap_in_and_reload(binary, workdir, config_path, source):
+    """Replaces the served file with `source` in one rename, as an operator's deploy would, and
+    runs `affhost reload`: {"command_ms", "server_ms", "output"}."""
+    staged = config_path + ".next"
+    shutil.copyfile(source, staged)
+    os.replace(staged, config_path)
+    wall_ms, server_ms, output = reload_once(binary, workdir, config_path)
+    return {"command_ms": wall_ms, "server_ms": server_ms, "output": output}
+
+
+def reload_summary(reloads):
+    return {
+        "count": len(reloads),
+        "command_ms_median": statistics.median(r["command_ms"] for r in reloads),
+        "command_ms_max": max(r["command_ms"] for r in reloads),
+        "server_ms_median": statistics.median(r["server_ms"] for r in reloads),
+        "server_ms_max": max(r["server_ms"] for r in reloads),
+    }
+
+
 def reloads_under_load(server, binary, workdir, config_path, variants, options, targets, say):
     """Runs the FirstPromoter scenario for the run's duration and, meanwhile, swaps in the
     reload files one after another (the first grows the tenant count, the next ones alternate
@@ -119,13 +139,9 @@ def reloads_under_load(server, binary, workdir, config_path, variants, options, 
         index = 0
         while len(reloads) < 2 or time.monotonic() - started < options.duration - 1.5:
             source = variants[0] if index == 0 else variants[1 + (index - 1) % (len(variants) - 1)]
-            staged = config_path + ".next"
-            shutil.copyfile(source, staged)
-            os.replace(staged, config_path)
-            wall_ms, server_ms, output = reload_once(binary, workdir, config_path)
-            reloads.append({"command_ms": wall_ms, "server_ms": server_ms, "output": output})
+            reloads.append(swap_in_and_reload(binary, workdir, config_path, source))
             index += 1
-            time.sleep(max(0.0, 1 - wall_ms / 1000))
+            time.sleep(max(0.0, 1 - reloads[-1]["command_ms"] / 1000))
         stdout, stderr = wrk.communicate(timeout=options.duration + 60)
     finally:
         if wrk.poll() is None:
@@ -135,56 +151,28 @@ def reloads_under_load(server, binary, workdir, config_path, variants, options, 
         wrk.args, wrk.returncode, stdout, stderr)))
     load["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) * 1e6 / load["requests"]
     load["rss_mb_after"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
-    steady = reloads[1:]
-    return {
-        "load": load,
-        "first": reloads[0],
-        "steady": {
-            "count": len(steady),
-            "command_ms_median": statistics.median(r["command_ms"] for r in steady),
-            "command_ms_max": max(r["command_ms"] for r in steady),
-            "server_ms_median": statistics.median(r["server_ms"] for r in steady),
-            "server_ms_max": max(r["server_ms"] for r in steady),
-        },
-    }
+    return {"load": load, "first": reloads[0], "steady": reload_summary(reloads[1:])}
 
 
-def reloads_idle(server, binary, workdir, config_path, served_text, variants, say, rounds=5):
+def reloads_idle(binary, workdir, config_path, served, variants, say, rounds=5):
     """The same reloads with nothing else running, after the run under load: what a reload
     itself costs, apart from waiting for CPU on a machine that wrk and the server keep busy.
-    Each round shrinks back to the served tenants (not timed), grows again and changes one
+    Each round shrinks back to the `served` file (not timed), grows again and changes one
     tenant twice."""
     say(f"reloads without load: {rounds} rounds")
     grown, steady = [], []
 
-    def apply(text):
-        staged = config_path + ".next"
-        with open(staged, "w") as out:
-            out.write(text)
-        os.replace(staged, config_path)
-        result = reload_once(binary, workdir, config_path)
+    def apply(source):
+        result = swap_in_and_reload(binary, workdir, config_path, source)
         time.sleep(0.2)
         return result
 
-    def read(path):
-        with open(path) as source:
-            return source.read()
-
-    files = [read(path) for path in variants[:2]]
     for _ in range(rounds):
-        apply(served_text)
-        grown.append(apply(files[0]))
-        steady.append(apply(files[1]))
-        steady.append(apply(files[0]))
-
-    def summary(results):
-        return {
-            "count": len(results),
-            "command_ms_median": statistics.median(r[0] for r in results),
-            "server_ms_median": statistics.median(r[1] for r in results),
-        }
-
-    return {"first": summary(grown), "steady": summary(steady)}
+        apply(served)
+        grown.append(apply(variants[0]))
+        steady.append(apply(variants[1]))
+        steady.append(apply(variants[0]))
+    return {"first": reload_summary(grown), "steady": reload_summary(steady)}
 
 
 def time_check(binary, workdir, config, say, runs=10):
