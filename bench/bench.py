@@ -1,11 +1,12 @@
-"""bench/run's driver: seed, serve, measure, print one table, write bench/results/<date>.json.
+"""bench/run's driver: seed, serve, measure, print one table per run, write
+bench/results/<date>.json.
 
 Seeding goes through the product's own path: a first `affhost serve` on a configuration whose
 tenants reference generated fixture files loads them into the store at start. The measured
 server then runs a configuration without `fixtures:` lines, as a production host with a large
 store does (fixtures are demo data, re-read on every reload; nobody keeps a million records in
 them). The seeded store is kept as a pristine copy (stores.py), so every run starts from the
-same records.
+same records: with --repeat N, each of the N runs measures its own fresh copy.
 """
 
 import argparse
@@ -31,11 +32,14 @@ REPOSITORY = os.path.dirname(BENCH_DIR)
 def parse_arguments():
     parser = argparse.ArgumentParser(
         prog="bench/run",
-        description="Measure affhost (release build) against the targets of issue 5 on loopback.",
+        description="Measure affhost (release build) against the targets of issues 5 and 14 on loopback.",
     )
     parser.add_argument("--tenants", type=int, default=100, help="tenants served, half per dialect (default 100)")
     parser.add_argument("--records", type=int, default=100_000,
                         help="payouts, and as many earnings, seeded in total (default 100000)")
+    parser.add_argument("--hot-records", type=int, default=generate.HOT_RECORDS,
+                        help="payouts, and as many rewards, of the one hot promoter measured by fp_hot_update "
+                             f"(default {generate.HOT_RECORDS})")
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
@@ -56,28 +60,52 @@ def parse_arguments():
                              "(default: a temporary folder, removed after a successful run)")
     parser.add_argument("--results", default=os.path.join(BENCH_DIR, "results"),
                         help="where <date>.json goes (default bench/results)")
-    parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure N times, each on a fresh copy of the seeded store; one table per run, "
+                             "then the worst p99 and max latency of each scenario (default 1)")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed in any run")
     options = parser.parse_args()
 
     fp_tenants = (options.tenants + 1) // 2
     vantio_tenants = options.tenants // 2
     if options.tenants < 2:
         parser.error("--tenants must be at least 2 (one per dialect)")
-    minimum = scenarios.LANES * options.threads
+    # Each wrk thread writes its own share of a lane and comes back to a record only after the
+    # share's others (wrk.lua): a share of at least twice the thread's connections keeps two
+    # requests for one record from being in flight at once, which the server may apply in either
+    # order (the second would then repeat the status, a no-op).
+    share = 2 * -(-options.connections // options.threads)
+    minimum = scenarios.LANES * options.threads * share
+    why = f"{scenarios.LANES} lanes x {options.threads} wrk threads x {share}, twice a thread's connections"
     if options.records // fp_tenants < minimum:
-        parser.error(f"--records must give every tenant at least {minimum} records "
-                     f"({scenarios.LANES} lanes x {options.threads} wrk threads)")
+        parser.error(f"--records must give every tenant at least {minimum} records ({why})")
+    if options.hot_records < minimum:
+        parser.error(f"--hot-records must be at least {minimum} ({why})")
+    if options.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if options.reload_tenants <= options.tenants:
         parser.error("--reload-tenants must be larger than --tenants (the reload adds tenants)")
     if options.connections < options.threads:
         parser.error("--connections must be at least --threads")
     if options.postgres_url and options.store != "postgres":
         parser.error("--postgres-url goes with --store postgres")
+    if options.postgres_url and options.repeat > 1:
+        # Such a database cannot be copied back to its seeded state: a second run would find the
+        # statuses the first one left, and its PUTs would no longer all be real changes.
+        parser.error("--repeat goes with a store bench/run can copy (sqlite, or postgres without --postgres-url)")
     if not os.access(options.binary, os.X_OK):
         parser.error(f"{options.binary} is not an executable; run `swift build -c release --static-swift-stdlib` first")
     options.binary = os.path.abspath(options.binary)
     options.fp_tenants = fp_tenants
     options.vantio_tenants = vantio_tenants
+    # Per status-PUT scenario: how many tenants a thread spreads its requests over, and the
+    # fewest records of one tenant in one thread's share of a lane (scenarios.check_reuse).
+    lane_slots = scenarios.LANES * options.threads
+    options.shares = {
+        "fp_update": (fp_tenants, options.records // fp_tenants // lane_slots),
+        "fp_hot_update": (1, options.hot_records // lane_slots),
+        "vantio_update": (vantio_tenants, options.records // vantio_tenants // lane_slots),
+    }
     return options
 
 
@@ -123,7 +151,8 @@ def write(path, text):
 def generator_fingerprint(options):
     with open(os.path.join(BENCH_DIR, "generate.py"), "rb") as source:
         digest = hashlib.sha256(source.read()).hexdigest()
-    return {"tenants": options.tenants, "records": options.records, "generator": digest}
+    return {"tenants": options.tenants, "records": options.records, "hot_records": options.hot_records,
+            "generator": digest}
 
 
 def seed(options, workdir, tenants, store):
@@ -135,7 +164,8 @@ def seed(options, workdir, tenants, store):
         say("reusing the seeded store in " + workdir)
         return None
     say(f"generating fixtures: {options.records} payouts over {options.fp_tenants} tenants, "
-        f"{options.records} earnings over {options.vantio_tenants} tenants")
+        f"{options.records} earnings over {options.vantio_tenants} tenants, and one promoter in {tenants[0].id} "
+        f"with {options.hot_records} payouts and {options.hot_records} rewards")
     fixtures = os.path.join(workdir, "fixtures")
     generate.write_fixtures(fixtures, tenants)
     store_url = store.begin_seeding()
@@ -158,17 +188,28 @@ def seed(options, workdir, tenants, store):
 
 
 def run(options, workdir):
-    tenants = generate.plan(options.tenants, options.records)
+    """Seeds once, then measures --repeat times, each on a fresh copy of the seeded store, and
+    prints each run's table as soon as it is done; returns the runs' results."""
+    tenants = generate.plan(options.tenants, options.records, options.hot_records)
     if options.store == "sqlite":
         store = stores.SQLiteFiles(workdir)
     elif options.postgres_url:
         store = stores.PostgresURL(options.postgres_url)
     else:
         store = stores.PostgresCluster(workdir)
+    runs = []
     try:
         seeded = seed(options, workdir, tenants, store)
-        run_url = store.fresh()
-        return measure(options, workdir, tenants, run_url, seeded)
+        for number in range(1, options.repeat + 1):
+            if options.repeat > 1:
+                say(f"run {number} of {options.repeat}, on a fresh copy of the seeded store")
+            run_url = store.fresh()
+            results = measure(options, workdir, tenants, run_url, seeded)
+            results["run"] = number
+            heading = f"run {number} of {options.repeat}\n" if options.repeat > 1 else ""
+            print(("\n" if runs else "") + heading + report.table(results), flush=True)
+            runs.append(results)
+        return runs
     finally:
         store.close()
 
@@ -205,6 +246,8 @@ def measure(options, workdir, tenants, run_url, seeded):
             "firstpromoter_tenants": options.fp_tenants,
             "vantio_tenants": options.vantio_tenants,
             "records": options.records,
+            "hot_tenant": tenants[0].id,
+            "hot_records": options.hot_records,
             "store": options.store,
             "connections": options.connections,
             "wrk_threads": options.threads,
@@ -230,7 +273,9 @@ def measure(options, workdir, tenants, run_url, seeded):
         say(f"starting {options.binary} serve on {server.url}")
         results["startup_s"] = server.start(timeout=600)
         results["rss_mb_at_start"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
-        for name in ("healthz", "fp_update", "vantio_update", "vantio_list"):
+        # fp_hot_update right after fp_update: the two are compared, so they run on the closest
+        # stretch of this shared machine.
+        for name in ("healthz", "fp_update", "fp_hot_update", "vantio_update", "vantio_list"):
             results["scenarios"][name] = scenarios.measure(server, name, options, targets, say)
         reload = scenarios.reloads_under_load(
             server, options.binary, workdir, config, variants, options, targets, say
@@ -253,12 +298,25 @@ def measure(options, workdir, tenants, run_url, seeded):
     return results
 
 
+def make_workdir(options):
+    if options.workdir:
+        workdir = os.path.abspath(options.workdir)
+        os.makedirs(workdir, exist_ok=True)
+        return workdir
+    workdir = tempfile.mkdtemp(prefix="affhost-bench-")
+    if options.store == "postgres" and not options.postgres_url and os.geteuid() == 0:
+        # mkdtemp makes the folder 0700, and as root the throwaway cluster runs as user postgres
+        # (PostgreSQL refuses root), which must pass through it to the cluster's folder inside.
+        # Search permission only: postgres reaches its own folder but cannot list the rest.
+        os.chmod(workdir, 0o711)
+    return workdir
+
+
 def main():
     options = parse_arguments()
-    workdir = os.path.abspath(options.workdir) if options.workdir else tempfile.mkdtemp(prefix="affhost-bench-")
-    os.makedirs(workdir, exist_ok=True)
+    workdir = make_workdir(options)
     try:
-        results = run(options, workdir)
+        runs = run(options, workdir)
     except BenchFailure as failure:
         print("\n" + "!" * 78, file=sys.stderr)
         print(f"BENCH FAILED: {failure}", file=sys.stderr)
@@ -268,15 +326,17 @@ def main():
     except KeyboardInterrupt:
         print(f"\ninterrupted; work directory: {workdir}", file=sys.stderr)
         return 130
-    print(report.table(results))
+    worst = report.worst(runs)
+    if len(runs) > 1:
+        print("\n" + report.worst_table(worst, len(runs)))
     os.makedirs(options.results, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     path = os.path.join(options.results, f"{stamp}.json")
-    write(path, json.dumps(results, indent=2) + "\n")
+    write(path, json.dumps({"repeat": len(runs), "runs": runs, "worst": worst}, indent=2) + "\n")
     print(f"\nwritten: {os.path.relpath(path)}")
     if not options.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    if options.strict and any(not t["met"] for t in results["targets"]):
+    if options.strict and any(not t["met"] for results in runs for t in results["targets"]):
         return 2
     return 0
 

@@ -7,6 +7,11 @@ over the Vantio tenants, each with the records they reference (promoters; users,
 impressions and referrals), shaped like a real program: ten payouts per promoter, ten earnings
 per referral, ten referrals per ambassador.
 
+The first FirstPromoter tenant also holds one hot promoter: H payouts and H rewards of a single
+promoter (issue 14), after that tenant's ordinary records, so `fp_update` never touches them and
+`fp_hot_update` touches nothing else. Every payout response nests its promoter's balances, summed
+from all of the promoter's payouts and rewards: this is the promoter that makes that sum long.
+
 Every file is produced from its parameters alone, so two runs with the same flags seed the same
 store byte for byte.
 """
@@ -15,6 +20,8 @@ import hashlib
 import os
 
 PAYOUTS_PER_PROMOTER = 10
+# The hot promoter's payouts, and as many rewards (issue 14).
+HOT_RECORDS = 10_000
 EARNINGS_PER_REFERRAL = 10
 REFERRALS_PER_USER = 10
 CAMPAIGN_ID = 1
@@ -48,15 +55,17 @@ def civil_from_days(days):
 
 
 class Tenant:
-    """One generated tenant: its id, dialect, plaintext key and how many seed records it gets."""
+    """One generated tenant: its id, dialect, plaintext key, how many seed records it gets and,
+    for the hot promoter's tenant, how many payouts (and rewards) that promoter has."""
 
-    def __init__(self, index, records):
+    def __init__(self, index, records, hot=0):
         self.index = index
         self.dialect = "firstpromoter-v1" if index % 2 == 1 else "vantio-v1"
         prefix = "fp" if self.is_firstpromoter else "va"
         self.id = f"{prefix}{index:04d}"
         self.key = f"bench_{self.id}_{hashlib.sha256(self.id.encode()).hexdigest()[:16]}"
         self.records = records
+        self.hot = hot
 
     @property
     def is_firstpromoter(self):
@@ -67,8 +76,9 @@ class Tenant:
         return hashlib.sha256(self.key.encode()).hexdigest()
 
 
-def plan(tenants, records):
-    """N tenants; M payouts over the FirstPromoter ones and M earnings over the Vantio ones."""
+def plan(tenants, records, hot=0):
+    """N tenants; M payouts over the FirstPromoter ones and M earnings over the Vantio ones; the
+    first FirstPromoter tenant also gets the hot promoter with `hot` payouts and rewards."""
     fp_count = (tenants + 1) // 2
     vantio_count = tenants // 2
     result = []
@@ -80,7 +90,7 @@ def plan(tenants, records):
         else:
             share = records // vantio_count + (1 if vantio_seen < records % vantio_count else 0)
             vantio_seen += 1
-        result.append(Tenant(index, share))
+        result.append(Tenant(index, share, hot if index == 1 else 0))
     return result
 
 
@@ -105,7 +115,7 @@ def tenant_yaml(tenant, fixtures_dir=None, name_suffix=""):
             "      earnings: [pending, processing, paid, failed]",
             "    metadata_update: merge",
         ]
-    if fixtures_dir is not None and tenant.records > 0:
+    if fixtures_dir is not None and (tenant.records > 0 or tenant.hot > 0):
         lines.append(f"    fixtures: {fixtures_dir}/{tenant.id}.yaml")
     return "\n".join(lines) + "\n"
 
@@ -130,22 +140,68 @@ def config_yaml(tenants, port, store_url, fixtures_dir=None, changed=None):
     return "".join(parts)
 
 
+def promoter_count(tenant):
+    """The tenant's ordinary promoters (ten payouts each); the hot promoter comes after them."""
+    return max(1, -(-tenant.records // PAYOUTS_PER_PROMOTER))
+
+
+def hot_layout(tenant):
+    """Where the hot promoter's records go, after the tenant's ordinary ones: its id (also its
+    promotion's id), the first of its payout ids, and the minute offsets of its creation, first
+    reward and first payout (its rewards are earned before they are paid out)."""
+    promoters = promoter_count(tenant)
+    start = promoters + tenant.records + 1
+    return {
+        "promoter_id": promoters + 1,
+        "first_payout_id": tenant.records + 1,
+        "created_minute": start,
+        "first_reward_minute": start + 1,
+        "first_payout_minute": start + 1 + tenant.hot,
+    }
+
+
+def promoter_line(tenant, p, created_minute):
+    return (
+        f"  - {{ id: {p}, email: promoter{p}@{tenant.id}.example.com, created_at: \"{iso(created_minute, True)}\","
+        f" promotions: [ {{ id: {p}, campaign_id: {CAMPAIGN_ID}, ref_id: promoter{p} }} ] }}\n"
+    )
+
+
+def payout_line(n, promoter, created_minute):
+    return (
+        f"  - {{ id: {n}, promoter_id: {promoter}, status: pending, amount: {1000 + n % 9000},"
+        f" created_at: \"{iso(created_minute, True)}\" }}\n"
+    )
+
+
 def write_firstpromoter_fixtures(path, tenant):
-    promoters = max(1, -(-tenant.records // PAYOUTS_PER_PROMOTER))
+    promoters = promoter_count(tenant)
+    hot = hot_layout(tenant) if tenant.hot > 0 else None
     with open(path, "w") as out:
         out.write("promoters:\n")
         for p in range(1, promoters + 1):
-            out.write(
-                f"  - {{ id: {p}, email: promoter{p}@{tenant.id}.example.com, created_at: \"{iso(p, True)}\","
-                f" promotions: [ {{ id: {p}, campaign_id: {CAMPAIGN_ID}, ref_id: promoter{p} }} ] }}\n"
-            )
+            out.write(promoter_line(tenant, p, p))
+        if hot:
+            out.write(promoter_line(tenant, hot["promoter_id"], hot["created_minute"]))
         out.write("payouts:\n")
         for n in range(1, tenant.records + 1):
-            promoter = (n - 1) // PAYOUTS_PER_PROMOTER + 1
-            out.write(
-                f"  - {{ id: {n}, promoter_id: {promoter}, status: pending, amount: {1000 + n % 9000},"
-                f" created_at: \"{iso(promoters + n, True)}\" }}\n"
-            )
+            out.write(payout_line(n, (n - 1) // PAYOUTS_PER_PROMOTER + 1, promoters + n))
+        if hot:
+            for k in range(tenant.hot):
+                out.write(payout_line(hot["first_payout_id"] + k, hot["promoter_id"], hot["first_payout_minute"] + k))
+            write_hot_rewards(out, tenant, hot)
+
+
+def write_hot_rewards(out, tenant, hot):
+    """One approved cash reward per hot payout, paid out by it (same promoter and campaign, same
+    amount): every one counts in the promoter's earnings balance."""
+    out.write("rewards:\n")
+    for k in range(tenant.hot):
+        payout = hot["first_payout_id"] + k
+        out.write(
+            f"  - {{ id: {k + 1}, promotion_id: {hot['promoter_id']}, status: approved, amount: {1000 + payout % 9000},"
+            f" created_at: \"{iso(hot['first_reward_minute'] + k, True)}\", payout_id: {payout} }}\n"
+        )
 
 
 def write_vantio_fixtures(path, tenant):
@@ -188,7 +244,7 @@ def write_vantio_fixtures(path, tenant):
 def write_fixtures(directory, tenants):
     os.makedirs(directory, exist_ok=True)
     for tenant in tenants:
-        if tenant.records == 0:
+        if tenant.records == 0 and tenant.hot == 0:
             continue
         path = os.path.join(directory, f"{tenant.id}.yaml")
         if tenant.is_firstpromoter:
@@ -198,25 +254,54 @@ def write_fixtures(directory, tenants):
 
 
 def targets_lua(tenants):
-    """What the wrk scripts pick requests from: each tenant's key and seeded record count."""
+    """What the wrk scripts pick requests from: each tenant's key and seeded record count, and
+    the hot promoter's tenant key and payout ids (`first` .. `first + count - 1`)."""
     def rows(selected):
         return "\n".join(f"    {{ key = \"{t.key}\", count = {t.records} }}," for t in selected)
 
     fp = [t for t in tenants if t.is_firstpromoter and t.records > 0]
     vantio = [t for t in tenants if not t.is_firstpromoter and t.records > 0]
-    return f"return {{\n  fp = {{\n{rows(fp)}\n  }},\n  vantio = {{\n{rows(vantio)}\n  }},\n}}\n"
+    hot = [t for t in tenants if t.hot > 0]
+    hot_row = (f"{{ key = \"{hot[0].key}\", first = {hot_layout(hot[0])['first_payout_id']}, count = {hot[0].hot} }}"
+               if hot else "nil")
+    return (f"return {{\n  fp = {{\n{rows(fp)}\n  }},\n  vantio = {{\n{rows(vantio)}\n  }},\n"
+            f"  hot = {hot_row},\n}}\n")
 
 
 def seeded_records(tenants):
     """Every record the fixtures hold, the referenced ones included."""
     total = 0
     for tenant in tenants:
+        if tenant.is_firstpromoter and tenant.hot > 0:
+            total += 1 + 2 * tenant.hot
         if tenant.records == 0:
             continue
         if tenant.is_firstpromoter:
-            total += tenant.records + max(1, -(-tenant.records // PAYOUTS_PER_PROMOTER))
+            total += tenant.records + promoter_count(tenant)
         else:
             referrals = max(1, -(-tenant.records // EARNINGS_PER_REFERRAL))
             users = max(1, -(-referrals // REFERRALS_PER_USER))
             total += tenant.records + 2 * referrals + 2 * users
     return total
+
+
+def main():
+    """Writes a run's fixtures and targets.lua into a folder without seeding anything, to look at
+    what a run would load: `python3 bench/generate.py /tmp/fixtures --tenants 4 --records 100`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="bench/generate.py", description=main.__doc__)
+    parser.add_argument("directory")
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--hot-records", type=int, default=HOT_RECORDS)
+    options = parser.parse_args()
+    tenants = plan(options.tenants, options.records, options.hot_records)
+    write_fixtures(options.directory, tenants)
+    with open(os.path.join(options.directory, "targets.lua"), "w") as out:
+        out.write(targets_lua(tenants))
+    print(f"{seeded_records(tenants)} records in {options.directory}")
+
+
+if __name__ == "__main__":
+    main()

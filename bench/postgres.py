@@ -53,9 +53,22 @@ class Cluster:
         if os.geteuid() == 0:
             subprocess.run(["chown", "-R", "postgres:postgres", path], check=True)
 
+    def _check_reachable(self):
+        """As root the cluster runs as user postgres, which must be able to reach its folder:
+        say which folder is in the way rather than leave initdb's "Permission denied"."""
+        if os.geteuid() != 0:
+            return
+        reachable = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", self.folder])
+        if reachable.returncode != 0:
+            raise BenchFailure(
+                f"user postgres cannot reach {self.folder}: a folder above it is not searchable by others "
+                "(chmod o+x it, or give --workdir a folder under one that is, such as /tmp)"
+            )
+
     def create(self, name):
         os.makedirs(self.folder, exist_ok=True)
         self._own(self.folder)
+        self._check_reachable()
         self._run("initdb", "-D", self.data(name), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
 
     def copy(self, source, target):

@@ -37,10 +37,13 @@ def read_report(scenario, completed):
             break
     else:
         raise BenchFailure(f"wrk ({scenario}) printed no report:\n{completed.stdout}\n{completed.stderr}")
-    if report["non2xx"] > 0:
+    # response() counts every answer outside 2xx; wrk's own count (>= 400) also covers an answer
+    # it was not called for. Either one fails the run.
+    not_2xx = max(report["non2xx"], report["status_errors"])
+    if not_2xx > 0:
         raise BenchFailure(
-            f"{scenario}: {report['non2xx']} of {report['requests']} responses were not 2xx; "
-            f"first one: {report['first_error']}"
+            f"{scenario}: {not_2xx} of {report['requests']} responses were not 2xx; "
+            f"first one: {report['first_error'] or '(not seen by the Lua response() hook)'}"
         )
     socket_errors = {name: count for name, count in report["socket_errors"].items() if count > 0}
     if socket_errors:
@@ -65,6 +68,27 @@ def summarize(report):
     }
 
 
+def check_reuse(scenario, result, options):
+    """A status PUT is a real change only while no record is in flight twice: two requests for
+    one record on two connections may be applied in either order, and the later one would then
+    repeat the status. A wrk thread comes back to a record only after the other records of its
+    share (wrk.lua), so this holds while the slowest request lasts less than the time its thread
+    takes to send a share's worth of requests to that tenant. Estimated from the run's mean rate;
+    the margin goes into the results, and a run without one fails."""
+    if scenario not in options.shares:
+        return
+    tenants, share = options.shares[scenario]
+    per_tenant = result["max_ms"] / 1000 * result["requests_per_s"] / options.threads / tenants
+    result["reuse_margin"] = share / per_tenant if per_tenant else None
+    if per_tenant >= share:
+        raise BenchFailure(
+            f"{scenario}: while its slowest request ({result['max_ms']:.0f} ms) was in flight, a wrk thread sent "
+            f"about {per_tenant:.0f} requests to one tenant, not fewer than the {share} records of its share: a "
+            "record may have been in flight twice and one PUT a same-status no-op; seed more records "
+            "(--records, --hot-records) or use fewer --connections"
+        )
+
+
 def run_wrk(server, scenario, lane, seconds, options, targets):
     cpu_before = server.cpu_seconds()
     completed = subprocess.run(
@@ -72,6 +96,7 @@ def run_wrk(server, scenario, lane, seconds, options, targets):
     )
     result = summarize(read_report(scenario, completed))
     result["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) * 1e6 / result["requests"]
+    check_reuse(scenario, result, options)
     return result
 
 
@@ -150,6 +175,7 @@ def reloads_under_load(server, binary, workdir, config_path, variants, options, 
     load = summarize(read_report("fp_update during reloads", subprocess.CompletedProcess(
         wrk.args, wrk.returncode, stdout, stderr)))
     load["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) * 1e6 / load["requests"]
+    check_reuse("fp_update", load, options)
     load["rss_mb_after"] = server.memory_kib()["VmRSS"] * 1024 / 1e6
     return {"load": load, "first": reloads[0], "steady": reload_summary(reloads[1:])}
 

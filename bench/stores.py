@@ -2,8 +2,8 @@
 
 Seeding goes through `affhost serve` (fixtures) and can take minutes at a million records, so a
 seeded store is kept in the work directory as a pristine copy together with the parameters that
-made it; every run (and a rerun with --workdir) measures a fresh copy, never a store an earlier
-run already changed.
+made it; every run (each of --repeat's, and a rerun with --workdir) measures a fresh copy, never a
+store an earlier run already changed.
 """
 
 import json
@@ -74,6 +74,8 @@ class PostgresCluster:
         _write_marker(self.marker, fingerprint)
 
     def fresh(self):
+        # With --repeat, the previous run's cluster still runs on the folder about to be replaced.
+        self.close()
         self.cluster.copy("seed", "run")
         self.running = "run"
         return self.cluster.start("run")

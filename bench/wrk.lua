@@ -2,14 +2,19 @@
 --
 --   wrk -t2 -c32 -d10s -s bench/wrk.lua http://127.0.0.1:PORT -- SCENARIO TARGETS LANE LANES THREADS
 --
--- SCENARIO: healthz | fp_update | vantio_update | vantio_list
--- TARGETS:  a Lua file returning { fp = { {key=, count=}, ... }, vantio = { ... } } (bench/generate.py)
+-- SCENARIO: healthz | fp_update | fp_hot_update | vantio_update | vantio_list
+-- TARGETS:  a Lua file returning { fp = { {key=, count=}, ... }, vantio = { ... },
+--   hot = {key=, first=, count=} } (bench/generate.py); `hot` is the one promoter with many
+--   payouts and rewards, its payout ids first .. first + count - 1
 -- LANE/LANES: the seeded ids are split into LANES disjoint lanes (warm-up, measurement, the run
 --   during reloads); each wrk run writes only its own lane, and within it each thread only its own
---   ids. A thread therefore knows every status it touches and always sends the other one: every
---   status PUT is a real change (a write and an audit event), never a same-status no-op.
+--   ids, each one again only after all its others (see owned_number). A thread therefore knows
+--   every status it touches and always sends the other one: every status PUT is a real change (a
+--   write and an audit event), never a same-status no-op.
 --
--- Every response that is not 2xx is counted; done() prints one line, "BENCH_JSON {...}".
+-- Every response that is not 2xx is counted by response(); done() prints one line,
+-- "BENCH_JSON {...}", with that count and wrk's own count of answers >= 400 ("status_errors"),
+-- which holds even for an answer response() was not called for.
 
 local threads = {}
 local started = 0
@@ -37,6 +42,9 @@ function init(args)
    if build == nil then
       error("unknown scenario " .. tostring(scenario))
    end
+   if scenario == "fp_hot_update" and targets.hot == nil then
+      error("fp_hot_update: the targets file has no hot promoter")
+   end
    -- wrk calls request() once on the first thread to check the script and discards the result;
    -- answering that call with a request that changes nothing keeps the status table exact.
    checked = index ~= 0
@@ -50,10 +58,30 @@ function request()
    return build()
 end
 
--- A seeded record number in 1..count that belongs to this thread's share of the lane.
-local function owned_number(count)
-   local owned = math.floor((count - 1 - slot) / modulus) + 1
-   return slot + modulus * (math.random(owned) - 1) + 1
+local function gcd(a, b)
+   while b ~= 0 do a, b = b, a % b end
+   return a
+end
+
+-- Each walk visits this thread's share of a lane in a scattered order, every record once per
+-- round (a stride coprime with the share's size, from a random start).
+local walks = {}
+
+-- A seeded record number in 1..count that belongs to this thread's share of the lane, for the
+-- records named `name` (a tenant). A record comes back only after every other one of the share:
+-- with random picks, two requests for one record could be in flight on two connections at once,
+-- the server may apply them in either order, and the second would then repeat the first status.
+local function owned_number(name, count)
+   local walk = walks[name]
+   if walk == nil then
+      local owned = math.floor((count - 1 - slot) / modulus) + 1
+      local step = math.floor(owned * 0.618) + 1
+      while gcd(step, owned) ~= 1 do step = step + 1 end
+      walk = { owned = owned, step = step, position = math.random(owned) - 1 }
+      walks[name] = walk
+   end
+   walk.position = (walk.position + walk.step) % walk.owned
+   return slot + modulus * walk.position + 1
 end
 
 -- The status to send: the other one of the pair than this thread last sent for the record
@@ -75,15 +103,25 @@ builders = {
 
    fp_update = function()
       local tenant = pick(targets.fp)
-      local id = owned_number(tenant.count)
+      local id = owned_number(tenant.key, tenant.count)
       local status = next_status(tenant.key .. "/" .. id, "pending", "completed")
       return wrk.format("PUT", "/api/v1/payouts/update?id=" .. id .. "&status=" .. status,
          { ["X-API-KEY"] = tenant.key })
    end,
 
+   -- The same PUT on the hot promoter's payouts only: each answer nests that promoter's
+   -- balances, which cover all of its payouts and rewards.
+   fp_hot_update = function()
+      local hot = targets.hot
+      local id = hot.first + owned_number("hot", hot.count) - 1
+      local status = next_status(hot.key .. "/" .. id, "pending", "completed")
+      return wrk.format("PUT", "/api/v1/payouts/update?id=" .. id .. "&status=" .. status,
+         { ["X-API-KEY"] = hot.key })
+   end,
+
    vantio_update = function()
       local tenant = pick(targets.vantio)
-      local id = "earn_" .. owned_number(tenant.count)
+      local id = "earn_" .. owned_number(tenant.key, tenant.count)
       local status = next_status(tenant.key .. "/" .. id, "pending", "processing")
       sent = sent + 1
       local body = '{"status":"' .. status .. '","metadata":{"bench_thread":' .. index ..
@@ -129,11 +167,11 @@ function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
       'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"non2xx":%d,' ..
-      '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},' ..
+      '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"status_errors":%d,' ..
       '"latency_us":{"min":%d,"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d},' ..
       '"first_error":%s}\n',
       summary.requests, summary.duration, summary.bytes, bad,
-      e.connect, e.read, e.write, e.timeout,
+      e.connect, e.read, e.write, e.timeout, e.status,
       latency.min, latency.mean, latency.stdev, latency.max,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
       json_string(sample)))
