@@ -42,11 +42,17 @@ public struct ResourceDescriptor: Sendable, Hashable {
     public let knownWords: [(word: String, phase: Phase)]
     /// The vocabulary used when the tenant declares none; its first word is the initial status.
     public let defaultWords: [String]
+    /// Where the resource's records keep their ``Amount``, for stores that hold records from
+    /// before amounts were kept apart; `nil`: its records carry none.
+    public let amount: AmountRule?
 
-    public init(name: String, knownWords: [(word: String, phase: Phase)], defaultWords: [String]) {
+    public init(
+        name: String, knownWords: [(word: String, phase: Phase)], defaultWords: [String], amount: AmountRule? = nil
+    ) {
         self.name = name
         self.knownWords = knownWords
         self.defaultWords = defaultWords
+        self.amount = amount
     }
 
     public func knownPhase(of word: String) -> Phase? { knownWords.first { $0.word == word }?.phase }
@@ -123,4 +129,16 @@ public struct ProviderRegistry: Sendable {
     }
 
     public var dialects: [String] { providers.map(\.dialect) }
+
+    /// Every compiled-in resource's amount rule, by resource name (see ``Store/deriveAmounts(_:)``).
+    /// Dialects that serve one ledger name the same resources with the same rule; the first wins.
+    public var amountRules: [String: AmountRule] {
+        var rules: [String: AmountRule] = [:]
+        for provider in providers {
+            for resource in provider.resources where rules[resource.name] == nil {
+                if let rule = resource.amount { rules[resource.name] = rule }
+            }
+        }
+        return rules
+    }
 }

@@ -17,10 +17,13 @@ public struct Record: Sendable, Hashable {
     /// Exact-match attributes that lists can filter on (`promoter_id`, `program_id`, ...).
     /// A name may appear several times (a promoter in several campaigns).
     public var tags: [Tag]
+    /// The quantity the store keeps running totals of, per status, unit and tag (see ``Amount``).
+    /// The dialect sets it beside the same figure in `data`.
+    public var amount: Amount?
 
     public init(
         tenant: String, resource: String, id: String, status: String? = nil, sortKey: String,
-        version: Int64 = 0, data: JSONObject, tags: [Tag] = []
+        version: Int64 = 0, data: JSONObject, tags: [Tag] = [], amount: Amount? = nil
     ) {
         self.tenant = tenant
         self.resource = resource
@@ -30,6 +33,7 @@ public struct Record: Sendable, Hashable {
         self.version = version
         self.data = data
         self.tags = tags
+        self.amount = amount
     }
 }
 

@@ -26,12 +26,32 @@ public protocol Store: Sendable {
     /// those round trips, not the SQL, were most of such a response's cost. SQLite answers all
     /// of them in one read transaction, so they also agree with each other; the default asks
     /// for each in turn.
+    /// The amount totals of `totals` come from the same call (``AmountTotal``): running totals,
+    /// a few rows each, however many records they sum.
     func records(
-        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
-    ) async throws -> (records: [Record?], pages: [RecordPage])
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery], totals: [AmountTotalsQuery]
+    ) async throws -> RelatedRecords
+
+    /// The running amount totals of each query, in order.
+    func amountTotals(tenant: String, _ queries: [AmountTotalsQuery]) async throws -> [[AmountTotal]]
 
     /// Applies the batch atomically and durably, or throws ``StoreConflict`` and applies nothing.
     func commit(_ batch: WriteBatch) async throws
+
+    /// Reads one record, lets the change plan its writes on it, commits them and reads back
+    /// what the plan names, as one trip to the store where it can.
+    ///
+    /// SQLite runs all of it inside its serialised write transaction: the plan sees the record
+    /// as no other write can change it before the commit, so no version race is lost, and what
+    /// is read back is exactly what the commit wrote. The default reads, commits (a lost race
+    /// throws ``StoreConflict`` and the engine runs the plan again) and reads back in turn.
+    /// An error the plan throws reaches the caller unchanged and nothing is written.
+    func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T>
+
+    /// Gives every stored record that has no amount yet the one `rules` (by resource name)
+    /// finds in it, and builds the running totals from them: once, for stores written before
+    /// amounts were kept. Returns how many records it gave an amount; later calls find none.
+    func deriveAmounts(_ rules: [String: AmountRule]) async throws -> Int
 
     /// A number strictly greater than every number this sequence gave before, and at least
     /// `atLeast`: ids unique across instances without reading the table.
@@ -62,11 +82,30 @@ extension Store {
     public func records(
         tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
     ) async throws -> (records: [Record?], pages: [RecordPage]) {
+        let found = try await records(tenant: tenant, ids: ids, pages: pages, totals: [])
+        return (found.records, found.pages)
+    }
+
+    /// Asks for each in turn.
+    public func records(
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery], totals: [AmountTotalsQuery]
+    ) async throws -> RelatedRecords {
         var records: [Record?] = []
         for key in ids { records.append(try await record(tenant: tenant, resource: key.resource, id: key.id)) }
         var found: [RecordPage] = []
         for query in pages { found.append(try await self.records(matching: query)) }
-        return (records, found)
+        let sums = totals.isEmpty ? [] : try await amountTotals(tenant: tenant, totals)
+        return RelatedRecords(records: records, pages: found, totals: sums)
+    }
+
+    public func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
+        let stored = try await record(tenant: change.tenant, resource: change.resource, id: change.id)
+        let plan = try change.plan(stored)
+        try await commit(plan.batch)
+        let readBack = plan.readBack
+        guard !readBack.isEmpty else { return ChangeOutcome(value: plan.value, related: .empty) }
+        let related = try await records(tenant: change.tenant, ids: readBack.records, pages: [], totals: readBack.totals)
+        return ChangeOutcome(value: plan.value, related: related)
     }
 
     public func recordData(matching query: RecordQuery) async throws -> RecordDataPage {
@@ -78,6 +117,82 @@ extension Store {
         for pair in pairs { counts.append(try await statusCounts(tenant: pair.tenant, resource: pair.resource)) }
         return counts
     }
+}
+
+/// What ``Store/records(tenant:ids:pages:totals:)`` found, in the order asked.
+public struct RelatedRecords: Sendable {
+    public var records: [Record?]
+    public var pages: [RecordPage]
+    public var totals: [[AmountTotal]]
+
+    public init(records: [Record?], pages: [RecordPage], totals: [[AmountTotal]]) {
+        self.records = records
+        self.pages = pages
+        self.totals = totals
+    }
+
+    public static let empty = RelatedRecords(records: [], pages: [], totals: [])
+}
+
+/// One record's change as ``Store/change(_:)`` runs it.
+public struct RecordChange<T: Sendable>: Sendable {
+    public var tenant: String
+    public var resource: String
+    public var id: String
+    /// Given the record as stored (`nil`: none), what to write and what to read back after.
+    /// On SQLite it runs on the writer connection, so it must be quick and never wait.
+    public var plan: @Sendable (Record?) throws -> PlannedChange<T>
+
+    public init(tenant: String, resource: String, id: String, plan: @escaping @Sendable (Record?) throws -> PlannedChange<T>) {
+        self.tenant = tenant
+        self.resource = resource
+        self.id = id
+        self.plan = plan
+    }
+}
+
+public struct PlannedChange<T: Sendable>: Sendable {
+    /// Empty when nothing changes (a status set to the one the record has).
+    public var batch: WriteBatch
+    public var readBack: ReadBack
+    public var value: T
+
+    public init(batch: WriteBatch, readBack: ReadBack, value: T) {
+        self.batch = batch
+        self.readBack = readBack
+        self.value = value
+    }
+}
+
+/// What a response nests beside a changed record, read in the same trip as the change.
+public struct ReadBack: Sendable {
+    public var records: [(resource: String, id: String)]
+    public var totals: [AmountTotalsQuery]
+
+    public init(records: [(resource: String, id: String)] = [], totals: [AmountTotalsQuery] = []) {
+        self.records = records
+        self.totals = totals
+    }
+
+    public static let none = ReadBack()
+    public var isEmpty: Bool { records.isEmpty && totals.isEmpty }
+}
+
+public struct ChangeOutcome<T: Sendable>: Sendable {
+    public var value: T
+    /// What the plan's ``ReadBack`` named, as the commit left it.
+    public var related: RelatedRecords
+
+    public init(value: T, related: RelatedRecords) {
+        self.value = value
+        self.related = related
+    }
+}
+
+/// An error a change's plan threw, carried through the store unchanged (see ``Store/change(_:)``).
+public struct ChangeRefused: Error, Sendable {
+    public let error: any Error
+    public init(_ error: any Error) { self.error = error }
 }
 
 public struct ClaimKey: Sendable, Hashable {

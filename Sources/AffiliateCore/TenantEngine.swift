@@ -72,11 +72,14 @@ public struct TenantEngine: Sendable {
     /// Records by id and whole tag-filtered lists, read in one store call (see
     /// ``Store/records(tenant:ids:pages:)``): what a response nesting related records needs.
     public func read(
-        records ids: [(resource: String, id: String)], lists: [(resource: String, tags: [Tag])]
-    ) async throws(EngineError) -> (records: [Record?], lists: [[Record]]) {
+        records ids: [(resource: String, id: String)], lists: [(resource: String, tags: [Tag])] = [],
+        totals: [AmountTotalsQuery] = []
+    ) async throws(EngineError) -> (records: [Record?], lists: [[Record]], totals: [[AmountTotal]]) {
         let queries = lists.map { RecordQuery(tenant: tenant.id, resource: $0.resource, tags: $0.tags) }
-        let found = try await storeCall { try await store.records(tenant: tenant.id, ids: ids, pages: queries) }
-        return (found.records, found.pages.map(\.records))
+        let found = try await storeCall {
+            try await store.records(tenant: tenant.id, ids: ids, pages: queries, totals: totals)
+        }
+        return (found.records, found.pages.map(\.records), found.totals)
     }
 
     public func nextID(sequence: String, atLeast: Int64 = 1) async throws(EngineError) -> Int64 {
@@ -116,10 +119,56 @@ public struct TenantEngine: Sendable {
                 throw EngineError.unavailable(reason: String(describing: error))
             }
         }
-        switch lastConflict {
-        case .claim(let key)?: throw EngineError.alreadyTaken(resource: key.resource, field: key.name, value: key.value)
-        case .idempotency(_, let key)?: throw EngineError.idempotencyConflict(key: key)
-        default: throw EngineError.contention
+        throw Self.error(for: lastConflict)
+    }
+
+    /// Changes one record in one trip to the store (see ``Store/change(_:)``).
+    ///
+    /// `body` gets the record as stored (`nil`: no such record of this tenant) and stages its
+    /// writes on the ``Transaction`` exactly as a ``transaction(_:)`` body does: the same
+    /// vocabulary, transitions, audit event, claims and idempotency rules apply. It cannot read
+    /// anything else, so the store can run it where writes are serialised; what the response
+    /// nests it names in the returned ``ReadBack``, read after the commit in the same trip.
+    /// Where the store checks versions optimistically, a lost race runs `body` again.
+    public func change<T: Sendable>(
+        _ resource: String, id: String,
+        _ body: @escaping @Sendable (Record?, inout Transaction) throws -> (value: T, readBack: ReadBack)
+    ) async throws -> ChangeOutcome<T> {
+        let tenantID = tenant.id
+        let change = RecordChange<T>(tenant: tenantID, resource: resource, id: id) { [self] stored in
+            var transaction = Transaction(engine: self, now: .now())
+            do {
+                let (value, readBack) = try body(stored.flatMap { $0.tenant == tenantID ? $0 : nil }, &transaction)
+                return PlannedChange(batch: transaction.batch, readBack: readBack, value: value)
+            } catch {
+                throw ChangeRefused(error)
+            }
+        }
+        var lastConflict: StoreConflict?
+        for attempt in 0..<Self.maximumAttempts {
+            do {
+                return try await store.change(change)
+            } catch let refused as ChangeRefused {
+                throw refused.error
+            } catch let conflict as StoreConflict {
+                lastConflict = conflict
+                // A unique value or an idempotency key held by another record stays held.
+                guard case .version = conflict else { break }
+                try await Self.backOff(attempt: attempt)
+            } catch let error as EngineError {
+                throw error
+            } catch {
+                throw EngineError.unavailable(reason: String(describing: error))
+            }
+        }
+        throw Self.error(for: lastConflict)
+    }
+
+    static func error(for conflict: StoreConflict?) -> EngineError {
+        switch conflict {
+        case .claim(let key)?: .alreadyTaken(resource: key.resource, field: key.name, value: key.value)
+        case .idempotency(_, let key)?: .idempotencyConflict(key: key)
+        default: .contention
         }
     }
 

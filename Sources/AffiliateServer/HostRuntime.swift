@@ -37,7 +37,7 @@ public final class HostRuntime: Sendable {
         let loader = ConfigLoader(registry: registry)
         let loaded = try loader.loadFile(path: configPath)
         let config = loaded.config
-        let store = try await StoreOpener.open(config.storage, logger: logger)
+        let store = try await StoreOpener.open(config.storage, registry: registry, logger: logger)
         do {
             try await seed(config.tenants, into: store, logger: logger)
         } catch {

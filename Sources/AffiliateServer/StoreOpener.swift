@@ -10,8 +10,24 @@ public enum StoreOpener {
     /// - `postgres://` / `postgresql://`: several instances on one database. The password may
     ///   come from the URL, `AFFHOST_DATABASE_PASSWORD`, or the file `AFFHOST_DATABASE_PASSWORD_FILE`
     ///   names, so it need not sit in the YAML.
-    public static func open(_ settings: StorageSettings, logger: Logger) async throws -> any Store {
-        let url = settings.url
+    ///
+    /// Records stored before amounts were kept apart get theirs from `registry`'s dialects
+    /// before the store is handed out (once per store; see ``Store/deriveAmounts(_:)``).
+    public static func open(_ settings: StorageSettings, registry: ProviderRegistry, logger: Logger) async throws -> any Store {
+        let store = try await open(settings.url, logger: logger)
+        do {
+            let given = try await store.deriveAmounts(registry.amountRules)
+            if given > 0 {
+                logger.info("amount totals built", metadata: ["store": "\(store.description)", "records": "\(given)"])
+            }
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    private static func open(_ url: String, logger: Logger) async throws -> any Store {
         if let path = sqlitePath(of: url) {
             return try await SQLiteStore.open(path: path, logger: logger)
         }

@@ -87,6 +87,27 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        // Amounts apart from `data`, with running totals per tag, status and unit (exact:
+        // `numeric`), so that nested sums read a few rows. Existing records get their amounts
+        // once from the dialects' rules (`deriveAmounts`), which `store_notes` remembers.
+        Migration(version: 2, statements: [
+            "ALTER TABLE records ADD COLUMN amount numeric, ADD COLUMN amount_unit text COLLATE \"C\"",
+            """
+            CREATE TABLE record_sums (
+                tenant text COLLATE "C" NOT NULL,
+                resource text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                value text COLLATE "C" NOT NULL,
+                status text COLLATE "C" NOT NULL,
+                unit text COLLATE "C" NOT NULL,
+                count bigint NOT NULL,
+                sum numeric NOT NULL,
+                PRIMARY KEY (tenant, resource, name, value, status, unit)
+            )
+            """,
+            "COMMENT ON COLUMN record_sums.status IS 'the status word; empty for records without one'",
+            "CREATE TABLE store_notes (name text PRIMARY KEY)",
+        ]),
     ]
 
     static var latestVersion: Int32 { all.last?.version ?? 0 }

@@ -91,33 +91,49 @@ extension PostgresStore {
     private static func write(_ record: Record, on connection: PostgresConnection, logger: Logger) async throws {
         let data = RecordColumns.text(of: record.data)
         let tags = RecordColumns.texts(of: record.tags)
-        let rows: PostgresRowSequence
+        let amount = record.amount.map { String($0.value) }
+        let unit = record.amount?.unit
         if record.version == 0 {
-            rows = try await connection.query(
+            let rows = try await connection.query(
                 """
-                INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags)
+                INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
                 VALUES (\(record.tenant), \(record.resource), \(record.id), \(record.status), \(record.sortKey), 1,
-                        \(data), \(tags))
+                        \(data), \(tags), \(amount)::numeric, \(unit))
                 ON CONFLICT (tenant, resource, id) DO NOTHING
                 RETURNING 1
                 """,
                 logger: logger
             )
-        } else {
-            rows = try await connection.query(
-                """
-                UPDATE records SET status = \(record.status), sort_key = \(record.sortKey), version = version + 1,
-                    data = \(data), tags = \(tags)
+            if try await rows.collect().isEmpty {
+                throw StoreConflict.version(resource: record.resource, id: record.id)
+            }
+            try await PostgresAmountTotals.move(record, from: nil, on: connection, logger: logger)
+            return
+        }
+        // The row as it was, locked by the same statement that replaces it: what its totals
+        // move from, without a second round trip.
+        let rows = try await connection.query(
+            """
+            WITH old AS (
+                SELECT status, tags, amount::text AS amount, amount_unit FROM records
                 WHERE tenant = \(record.tenant) AND resource = \(record.resource) AND id = \(record.id)
                   AND version = \(record.version)
-                RETURNING 1
-                """,
-                logger: logger
+                FOR UPDATE
             )
+            UPDATE records r SET status = \(record.status), sort_key = \(record.sortKey), version = r.version + 1,
+                data = \(data), tags = \(tags), amount = \(amount)::numeric, amount_unit = \(unit)
+            FROM old
+            WHERE r.tenant = \(record.tenant) AND r.resource = \(record.resource) AND r.id = \(record.id)
+            RETURNING old.status, old.tags, old.amount, old.amount_unit
+            """,
+            logger: logger
+        )
+        var old: PostgresAmountTotals.Image?
+        for try await (status, tagTexts, amountText, unit) in rows.decode((String?, [String], String?, String?).self) {
+            old = try PostgresAmountTotals.Image(status: status, tagTexts: tagTexts, amountText: amountText, unit: unit)
         }
-        if try await rows.collect().isEmpty {
-            throw StoreConflict.version(resource: record.resource, id: record.id)
-        }
+        guard let old else { throw StoreConflict.version(resource: record.resource, id: record.id) }
+        try await PostgresAmountTotals.move(record, from: old, on: connection, logger: logger)
     }
 
     public func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64 {
@@ -156,19 +172,26 @@ extension PostgresStore {
         return try await withTransaction { connection in
             var added = 0
             for chunk in chunks {
+                // The added records' amounts join the running totals in the same statement.
                 let rows = try await connection.query(
                     """
-                    INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags)
-                    SELECT \(tenant), r.resource, r.id, r.status, r.sort_key, 1, r.data,
-                           ARRAY(SELECT json_array_elements_text(r.tags))
-                    FROM json_to_recordset(\(chunk)::json)
-                        AS r(resource text, id text, status text, sort_key text, data text, tags json)
-                    ON CONFLICT (tenant, resource, id) DO NOTHING
-                    RETURNING 1
+                    WITH added AS (
+                        INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
+                        SELECT \(tenant), r.resource, r.id, r.status, r.sort_key, 1, r.data,
+                               ARRAY(SELECT json_array_elements_text(r.tags)), r.amount::numeric, r.amount_unit
+                        FROM json_to_recordset(\(chunk)::json)
+                            AS r(resource text, id text, status text, sort_key text, data text, tags json,
+                                 amount text, amount_unit text)
+                        ON CONFLICT (tenant, resource, id) DO NOTHING
+                        RETURNING tenant, resource, status, tags, amount, amount_unit
+                    ), totals AS (
+                        \(unescaped: PostgresAmountTotals.addingSQL(from: "added"))
+                    )
+                    SELECT count(*) FROM added
                     """,
                     logger: logger
                 )
-                added += try await rows.collect().count
+                for try await count in rows.decode(Int64.self) { added += Int(count) }
             }
             if !claims.isEmpty {
                 try await connection.query(
@@ -216,11 +239,91 @@ extension PostgresStore {
 
     private static func hasNul(_ record: Record) -> Bool {
         // `data` is JSON text, where U+0000 is written as an escape.
-        NulCharacter.isIn(record.tenant, record.resource, record.id, record.status, record.sortKey)
+        NulCharacter.isIn(record.tenant, record.resource, record.id, record.status, record.sortKey, record.amount?.unit)
             || record.tags.contains { NulCharacter.isIn($0.name, $0.value) }
     }
 
     private static func hasNul(_ claim: UniqueClaim) -> Bool {
         NulCharacter.isIn(claim.tenant, claim.resource, claim.name, claim.value, claim.recordID)
+    }
+}
+
+extension PostgresStore {
+    public func amountTotals(tenant: String, _ queries: [AmountTotalsQuery]) async throws -> [[AmountTotal]] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            try await PostgresAmountTotals.read(tenant: tenant, queries, on: connection, logger: logger)
+        }
+    }
+
+    /// One transaction: records without an amount get the one their resource's rule finds,
+    /// then the totals are rebuilt from every record. Writers of other instances wait for it
+    /// (a share lock on `records`), so no write of theirs is counted twice or missed.
+    public func deriveAmounts(_ rules: [String: AmountRule]) async throws -> Int {
+        let logger = self.logger
+        let resources = rules.keys.sorted()
+        return try await withTransaction { connection in
+            try await connection.query("LOCK TABLE records IN SHARE MODE", logger: logger)
+            let noted = try await connection.query(
+                "SELECT 1 FROM store_notes WHERE name = \(PostgresAmountDerivation.note)", logger: logger
+            ).collect()
+            guard noted.isEmpty else { return 0 }
+            var given = 0
+            for resource in resources {
+                guard let rule = rules[resource] else { continue }
+                given += try await PostgresAmountDerivation.give(resource: resource, rule: rule, on: connection, logger: logger)
+            }
+            try await connection.query("DELETE FROM record_sums", logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: PostgresAmountTotals.addingSQL(from: "records")), logger: logger
+            )
+            try await connection.query(
+                "INSERT INTO store_notes (name) VALUES (\(PostgresAmountDerivation.note))", logger: logger
+            )
+            return given
+        }
+    }
+}
+
+/// Gives records stored before schema version 2 their amounts (see ``PostgresStore/deriveAmounts(_:)``).
+enum PostgresAmountDerivation {
+    static let note = "amounts derived"
+
+    static func give(
+        resource: String, rule: AmountRule, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            SELECT tenant, \(unescaped: RecordColumns.list) FROM records
+            WHERE resource = \(resource) AND amount IS NULL
+            """,
+            logger: logger
+        )
+        var tenants: [String] = []
+        var ids: [String] = []
+        var amounts: [String] = []
+        var units: [String] = []
+        for try await (tenant, id, status, sortKey, version, data, tags, amount, unit) in rows.decode(
+            (String, String, String?, String, Int64, String, [String], String?, String?).self
+        ) {
+            let record = try RecordColumns.record(
+                tenant: tenant, resource: resource, row: (id, status, sortKey, version, data, tags, amount, unit)
+            )
+            guard let found = rule(record) else { continue }
+            tenants.append(tenant)
+            ids.append(id)
+            amounts.append(String(found.value))
+            units.append(found.unit)
+        }
+        guard !ids.isEmpty else { return 0 }
+        try await connection.query(
+            """
+            UPDATE records r SET amount = u.amount::numeric, amount_unit = u.unit
+            FROM unnest(\(tenants)::text[], \(ids)::text[], \(amounts)::text[], \(units)::text[]) AS u(tenant, id, amount, unit)
+            WHERE r.tenant = u.tenant AND r.resource = \(resource) AND r.id = u.id
+            """,
+            logger: logger
+        )
+        return ids.count
     }
 }

@@ -5,13 +5,14 @@ import PostgresNIO
 /// `["name","value"]` texts (in record order, duplicates kept) that a GIN index can match whole.
 enum RecordColumns {
     /// The columns every record read selects, in this order.
-    static let names = ["id", "status", "sort_key", "version", "data", "tags"]
+    /// `amount` is `numeric`, read as its exact decimal text.
+    static let names = ["id", "status", "sort_key", "version", "data", "tags", "amount::text", "amount_unit"]
     static let list = names.joined(separator: ", ")
 
-    typealias Row = (String, String?, String, Int64, String, [String])
+    typealias Row = (String, String?, String, Int64, String, [String], String?, String?)
 
     static func record(tenant: String, resource: String, row: Row) throws -> Record {
-        let (id, status, sortKey, version, dataText, tagTexts) = row
+        let (id, status, sortKey, version, dataText, tagTexts, amountText, unit) = row
         guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
             throw unreadableData(tenant: tenant, resource: resource, id: id)
         }
@@ -25,9 +26,16 @@ enum RecordColumns {
             }
             tags.append(Tag(name, value))
         }
+        var amount: Amount?
+        if let amountText, let unit {
+            guard let value = Int128(amountText) else {
+                throw StoreFailure("stored amount of \(resource) \(id) in tenant \(tenant) is not a whole number")
+            }
+            amount = Amount(value, unit: unit)
+        }
         return Record(
             tenant: tenant, resource: resource, id: id, status: status, sortKey: sortKey, version: version,
-            data: data, tags: tags
+            data: data, tags: tags, amount: amount
         )
     }
 
@@ -56,6 +64,8 @@ enum RecordColumns {
                     "sort_key": .string(record.sortKey),
                     "data": .string(text(of: record.data)),
                     "tags": .array(texts(of: record.tags).map(JSONValue.string)),
+                    "amount": record.amount.map { .string(String($0.value)) } ?? .null,
+                    "amount_unit": record.amount.map { .string($0.unit) } ?? .null,
                 ])
             }
         ).serialized

@@ -31,25 +31,57 @@ struct SQLiteBatchWriter {
     // MARK: Records
 
     /// What the commit needs to know of a stored record to check and update it.
-    private struct Stored {
+    struct Stored {
         var rowID: Int64
         var version: Int64
         var status: String?
         var sortKey: String
         var tagsText: String
+        var amount: Amount?
     }
 
+    /// Stored rows the caller read in this transaction, by (tenant, resource) and id: writing
+    /// them needs no second read (see ``SQLiteStore/change(_:)``).
+    private var known: [SQLiteOrderGenerations.Key: [String: Stored]] = [:]
+
     private func stored(tenant: String, resource: String, id: String) throws -> Stored? {
+        if let stored = known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource)]?[id] { return stored }
         let statement = try db.cachedStatement(
-            sql: "SELECT rowid, version, status, sort_key, tags FROM record WHERE tenant = ? AND resource = ? AND id = ?"
+            sql: """
+                SELECT rowid, version, status, sort_key, tags, amount, amount_unit FROM record
+                WHERE tenant = ? AND resource = ? AND id = ?
+                """
         )
         return try statement.decodeFirstRow([tenant, resource, id]) { row in
-            Stored(rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4])
+            Stored(
+                rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4],
+                amount: try SQLiteRecordCoding.amount(row[5], unit: row[6], of: row)
+            )
         }
+    }
+
+    /// The stored record, remembered with what writing it needs: one read for both.
+    mutating func read(tenant: String, resource: String, id: String) throws -> Record? {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(SQLiteRecordCoding.columns("r")), r.rowid FROM record r
+                WHERE r.tenant = ? AND r.resource = ? AND r.id = ?
+                """
+        )
+        let found = try statement.decodeFirstRow([tenant, resource, id]) { row in
+            (try SQLiteRecordCoding.record(from: row), row[10] as Int64)
+        }
+        guard let (record, rowID) = found else { return nil }
+        known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource), default: [:]][id] = Stored(
+            rowID: rowID, version: record.version, status: record.status, sortKey: record.sortKey,
+            tagsText: SQLiteRecordCoding.encodeTags(record.tags), amount: record.amount
+        )
+        return record
     }
 
     mutating func write(_ record: Record) throws {
         let existing = try stored(tenant: record.tenant, resource: record.resource, id: record.id)
+        known[SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource)]?[record.id] = nil
         let tagsText = SQLiteRecordCoding.encodeTags(record.tags)
         if record.version == 0 {
             guard existing == nil else { throw StoreConflict.version(resource: record.resource, id: record.id) }
@@ -72,6 +104,11 @@ struct SQLiteBatchWriter {
             assignments += ", sort_key = ?"
             arguments += [record.sortKey]
         }
+        if existing.amount != record.amount {
+            let amount = SQLiteRecordCoding.encodeAmount(record.amount)
+            assignments += ", amount = ?, amount_unit = ?"
+            arguments += [amount.value, amount.unit]
+        }
         arguments += [existing.rowID]
         try db.cachedStatement(sql: "UPDATE record SET \(assignments) WHERE rowid = ?").execute(arguments: arguments)
         if existing.status != record.status || existing.sortKey != record.sortKey || existing.tagsText != tagsText {
@@ -84,6 +121,11 @@ struct SQLiteBatchWriter {
             tallies.move(
                 tenant: record.tenant, resource: record.resource,
                 from: .init(status: existing.status, tags: newTags), to: .init(status: record.status, tags: newTags)
+            )
+            try SQLiteAmountTotals.move(
+                tenant: record.tenant, resource: record.resource,
+                from: .init(status: existing.status, tags: newTags, amount: existing.amount),
+                to: .init(status: record.status, tags: newTags, amount: record.amount), in: db
             )
             return
         }
@@ -104,22 +146,32 @@ struct SQLiteBatchWriter {
             tenant: record.tenant, resource: record.resource,
             from: .init(status: existing.status, tags: oldTags), to: .init(status: record.status, tags: newTags)
         )
+        try SQLiteAmountTotals.move(
+            tenant: record.tenant, resource: record.resource,
+            from: .init(status: existing.status, tags: oldTags, amount: existing.amount),
+            to: .init(status: record.status, tags: newTags, amount: record.amount), in: db
+        )
     }
 
     /// Inserts a record that does not exist yet, with version 1.
     mutating func insert(_ record: Record, tagsText: String) throws {
+        let amount = SQLiteRecordCoding.encodeAmount(record.amount)
         try db.cachedStatement(
             sql: """
-                INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags)
-                VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+                INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
+                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             record.tenant, record.resource, record.id, record.status, record.sortKey,
-            SQLiteRecordCoding.encodeData(record.data), tagsText,
+            SQLiteRecordCoding.encodeData(record.data), tagsText, amount.value, amount.unit,
         ])
         let tags = distinct(record.tags)
         try insertTags(tags, of: record)
         tallies.move(tenant: record.tenant, resource: record.resource, from: nil, to: .init(status: record.status, tags: tags))
+        try SQLiteAmountTotals.move(
+            tenant: record.tenant, resource: record.resource, from: nil,
+            to: .init(status: record.status, tags: tags, amount: record.amount), in: db
+        )
         reordered.insert(SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource))
     }
 
@@ -141,7 +193,7 @@ struct SQLiteBatchWriter {
     }
 
     /// The record's tags without repeats, first occurrence first: a record counts once per tag.
-    private func distinct(_ tags: [Tag]) -> [Tag] {
+    func distinct(_ tags: [Tag]) -> [Tag] {
         guard tags.count > 1 else { return tags }
         var seen = Set<Tag>()
         return tags.filter { seen.insert($0).inserted }

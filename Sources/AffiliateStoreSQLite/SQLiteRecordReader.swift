@@ -26,6 +26,17 @@ struct SQLiteRecordReader {
         return try statement.decodeFirstRow([key.tenant, key.resource, key.name, key.value], SQLiteRecordCoding.record(from:))
     }
 
+    /// Records by id, whole pages and amount totals, in the connection's current transaction.
+    func related(
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery], totals: [AmountTotalsQuery]
+    ) throws -> RelatedRecords {
+        RelatedRecords(
+            records: try ids.map { try record(tenant: tenant, resource: $0.resource, id: $0.id) },
+            pages: try pages.map { try records(matching: $0) },
+            totals: try SQLiteAmountTotals.read(tenant: tenant, totals, in: db)
+        )
+    }
+
     func records(matching query: RecordQuery) throws -> RecordPage {
         try page(matching: query, as: SQLiteRecordRows.self)
     }

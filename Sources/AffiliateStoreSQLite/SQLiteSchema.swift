@@ -10,6 +10,7 @@ enum SQLiteSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createVersion1)
         migrator.registerMigration("v2", migrate: countTagsPerStatus)
+        migrator.registerMigration("v3", migrate: keepAmountTotals)
         return migrator
     }()
 
@@ -134,6 +135,39 @@ enum SQLiteSchema {
                 FROM record_tag t JOIN record r ON r.tenant = t.tenant AND r.resource = t.resource AND r.id = t.record_id
                 WHERE r.status IS NOT NULL
                 GROUP BY t.tenant, t.resource, t.name, t.value, r.status;
+                """
+        )
+    }
+
+    /// v3: records keep their ``Amount`` apart from `data`, and `record_sum` keeps running totals
+    /// of amounts per tag, status and unit, so that a promoter's balances are a few rows however
+    /// long its history. `sum_high * 2^32 + sum_low` is the exact 128-bit sum: each write adds
+    /// its parts and carries the low part's overflow in the same statement
+    /// (``SQLiteAmountTotals``), so no read comes before it. Existing records get their amounts
+    /// from the dialects' rules at the next start (``SQLiteStore/deriveAmounts(_:)``), which
+    /// `store_note` then remembers.
+    private static func keepAmountTotals(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE record ADD COLUMN amount TEXT;
+                ALTER TABLE record ADD COLUMN amount_unit TEXT;
+
+                CREATE TABLE record_sum (
+                    tenant TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    sum_high INTEGER NOT NULL,
+                    sum_low INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, resource, name, value, status, unit)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE store_note (
+                    name TEXT NOT NULL PRIMARY KEY
+                ) WITHOUT ROWID;
                 """
         )
     }

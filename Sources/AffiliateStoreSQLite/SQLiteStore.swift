@@ -209,13 +209,16 @@ public final class SQLiteStore: Store {
         try await read { try $0.statusCounts(of: pairs) }
     }
 
+    public func amountTotals(tenant: String, _ queries: [AmountTotalsQuery]) async throws -> [[AmountTotal]] {
+        try await read(snapshot: queries.count > 1) { try SQLiteAmountTotals.read(tenant: tenant, queries, in: $0.db) }
+    }
+
     /// One read transaction on one reader connection for all of them.
     public func records(
-        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery]
-    ) async throws -> (records: [AffiliateCore.Record?], pages: [RecordPage]) {
-        try await read(snapshot: ids.count + pages.count > 1) { reader in
-            let records = try ids.map { try reader.record(tenant: tenant, resource: $0.resource, id: $0.id) }
-            return (records, try pages.map { try reader.records(matching: $0) })
+        tenant: String, ids: [(resource: String, id: String)], pages: [RecordQuery], totals: [AmountTotalsQuery]
+    ) async throws -> RelatedRecords {
+        try await read(snapshot: ids.count + pages.count + totals.count > 1) { reader in
+            try reader.related(tenant: tenant, ids: ids, pages: pages, totals: totals)
         }
     }
 
@@ -243,6 +246,33 @@ public final class SQLiteStore: Store {
             try writer.apply(batch, now: .now())
             ticket.mark(writer.reordered)
         }
+    }
+
+    /// The whole change runs in the next group transaction on the writer connection: the
+    /// record is read there (once: the write reuses what the read found), the plan runs on
+    /// it, its batch is applied, and what it names is read back before the group commits.
+    /// Nothing else can write in between, so no version race is ever lost here.
+    public func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
+        let ticket = SQLiteOrderGenerations.Ticket(orderGenerations)
+        defer { ticket.finish() }
+        return try await write { writer in
+            let stored = try writer.read(tenant: change.tenant, resource: change.resource, id: change.id)
+            let plan = try change.plan(stored)
+            try writer.apply(plan.batch, now: .now())
+            ticket.mark(writer.reordered)
+            let readBack = plan.readBack
+            guard !readBack.isEmpty else { return ChangeOutcome(value: plan.value, related: .empty) }
+            let related = try SQLiteRecordReader(db: writer.db).related(
+                tenant: change.tenant, ids: readBack.records, pages: [], totals: readBack.totals
+            )
+            return ChangeOutcome(value: plan.value, related: related)
+        }
+    }
+
+    /// One write transaction over every record still without an amount, then a note that it
+    /// ran: records written since carry their amounts, so it never needs to run again.
+    public func deriveAmounts(_ rules: [String: AmountRule]) async throws -> Int {
+        try await write { writer in try SQLiteAmountDerivation.run(rules, writer: &writer) }
     }
 
     public func nextSequenceValue(tenant: String, sequence: String, atLeast: Int64) async throws -> Int64 {
@@ -303,7 +333,7 @@ public final class SQLiteStore: Store {
     /// ``StoreFailure`` naming this store.
     private func storeError(_ error: Error) -> Error {
         switch error {
-        case is StoreConflict, is StoreFailure: error
+        case is StoreConflict, is StoreFailure, is ChangeRefused: error
         default: StoreFailure("\(description): \(error)")
         }
     }

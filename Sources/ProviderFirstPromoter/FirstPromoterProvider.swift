@@ -23,13 +23,15 @@ public struct FirstPromoterProvider: Provider {
                 ("pending", .open), ("processing", .inProgress), ("completed", .settled), ("failed", .failed),
                 ("cancelled", .void),
             ],
-            defaultWords: ["pending", "processing", "completed"]
+            defaultWords: ["pending", "processing", "completed"],
+            amount: Payout.amountRule
         ),
         // `approved` first: the vendor's rewards start approved, counting toward the unpaid balance.
         ResourceDescriptor(
             name: ResourceName.rewards,
             knownWords: [("approved", .inProgress), ("pending", .open), ("denied", .void)],
-            defaultWords: ["approved", "pending", "denied"]
+            defaultWords: ["approved", "pending", "denied"],
+            amount: Reward.amountRule
         ),
     ]
 

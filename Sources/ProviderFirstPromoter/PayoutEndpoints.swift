@@ -18,26 +18,31 @@ enum PayoutEndpoints {
         }
         guard let id = RecordID.parse(idText) else { throw paymentNotFound }
         let status = call.parameters["status"]
-        let record = try await call.engine.transaction { tx in
-            guard var record = try await tx.engine.find(ResourceName.payouts, id: String(id)) else { throw paymentNotFound }
-            guard let status else { return record }
+        // One trip to the store: the change and the promoter it nests, read back as committed.
+        let outcome = try await call.engine.change(ResourceName.payouts, id: String(id)) { stored, tx in
+            guard var record = stored else { throw paymentNotFound }
+            guard let payout = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            let readBack = Renderer.readBack(promoterID: payout.promoterID)
+            guard let status else { return (payout, readBack) }
             let change: StatusChange?
             do throws(EngineError) {
                 change = try tx.setStatus(of: &record, to: status)
             } catch {
                 throw FirstPromoterFailure.status(error, noun: "payout") ?? FirstPromoterFailure(escaped: error)
             }
-            guard let change else { return record }
+            guard let change else { return (payout, readBack) }
             if change.entersSettled {
                 record.data["date_paid"] = .string(tx.now.iso8601Milliseconds)
             } else if change.leavesSettled {
                 record.data["date_paid"] = .null
             }
             tx.update(record)
-            return record
+            guard let changed = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            return (changed, readBack)
         }
-        guard let payout = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+        let payout = outcome.value
         var renderer = Renderer(engine: call.engine)
+        try renderer.remember(promoterID: payout.promoterID, record: outcome.related.records[0], totals: outcome.related.totals)
         return .json(.ok, try await renderer.payout(payout))
     }
 

@@ -1,9 +1,7 @@
 import AffiliateCore
 
-/// One promoter's rewards and payouts, from which balances and unpaid rewards follow (spec §5).
-///
-/// Computed on read rather than kept in the promoter record: a reload may change which phase a
-/// word has, and a stored running total would silently disagree with it.
+/// One promoter's rewards and payouts, from which its unpaid rewards follow (spec §5); its
+/// balances come from the store's running totals instead (``Balances/init(rewards:payouts:tenant:)``).
 struct PromoterLedger: Sendable {
     var rewards: [Reward]
     var payouts: [Payout]
@@ -40,29 +38,6 @@ struct PromoterLedger: Sendable {
     init(rewards: [Reward], payouts: [Payout]) {
         self.rewards = rewards
         self.payouts = payouts
-    }
-
-    /// `earnings_balance`: rewards in phase `in_progress` or `settled`; `paid_balance`: settled
-    /// payouts; `current_balance`: their difference over the units either has.
-    func balances(tenant: TenantConfig) -> Balances {
-        let rewardWords = tenant.statusPolicies[ResourceName.rewards]?.vocabulary
-        let payoutWords = tenant.statusPolicies[ResourceName.payouts]?.vocabulary
-        var earnings: [String: Int128] = [:]
-        for reward in rewards {
-            switch rewardWords?.phase(of: reward.status) {
-            case .inProgress?, .settled?: earnings[reward.unit, default: 0] += reward.amount
-            default: continue
-            }
-        }
-        var paid: [String: Int128] = [:]
-        for payout in payouts where payoutWords?.phase(of: payout.status) == .settled {
-            paid[payout.unit, default: 0] += payout.amount
-        }
-        var current: [String: Int128] = [:]
-        for unit in RewardUnit.all where earnings[unit] != nil || paid[unit] != nil {
-            current[unit] = (earnings[unit] ?? 0) - (paid[unit] ?? 0)
-        }
-        return Balances(earnings: Balances.render(earnings), current: Balances.render(current), paid: Balances.render(paid))
     }
 
     /// Cash rewards in the campaign, in phase `in_progress` or `settled`, not attached to a live
@@ -102,6 +77,38 @@ struct Balances: Sendable {
     var paid: JSONValue
 
     static let none = Balances(earnings: .null, current: .null, paid: .null)
+
+    /// The running totals a promoter's balances are made of: its rewards', then its payouts'.
+    static func totals(promoterID: Int64) -> [AmountTotalsQuery] {
+        let tag = Tag(TagName.promoterID, String(promoterID))
+        return [AmountTotalsQuery(ResourceName.rewards, tag: tag), AmountTotalsQuery(ResourceName.payouts, tag: tag)]
+    }
+
+    init(earnings: JSONValue, current: JSONValue, paid: JSONValue) {
+        self.earnings = earnings
+        self.current = current
+        self.paid = paid
+    }
+
+    /// `earnings_balance`: rewards in phase `in_progress` or `settled`; `paid_balance`: settled
+    /// payouts; `current_balance`: their difference over the units either has. The totals are
+    /// kept per status word, so a reload that gives a word another phase shows at once.
+    init(rewards: [AmountTotal], payouts: [AmountTotal], tenant: TenantConfig) {
+        let rewardWords = tenant.statusPolicies[ResourceName.rewards]?.vocabulary
+        let payoutWords = tenant.statusPolicies[ResourceName.payouts]?.vocabulary
+        let earnings = rewards.sums { status in
+            switch status.flatMap({ rewardWords?.phase(of: $0) }) {
+            case .inProgress?, .settled?: true
+            default: false
+            }
+        }
+        let paid = payouts.sums { status in status.flatMap { payoutWords?.phase(of: $0) } == .settled }
+        var current: [String: Int128] = [:]
+        for unit in RewardUnit.all where earnings[unit] != nil || paid[unit] != nil {
+            current[unit] = (earnings[unit] ?? 0) - (paid[unit] ?? 0)
+        }
+        self.init(earnings: Self.render(earnings), current: Self.render(current), paid: Self.render(paid))
+    }
 
     /// One key per unit in the vendor's order, `null` when no unit has anything.
     static func render(_ sums: [String: Int128]) -> JSONValue {

@@ -2,8 +2,9 @@ import AffiliateCore
 
 /// Renders the vendor's objects for one response.
 ///
-/// Each distinct promoter is read once per response, with its ledger (two tag-filtered lists),
-/// however many rows nest it: a page of twenty payouts of one promoter costs one store call.
+/// Each distinct promoter is read once per response, with its balances (the running totals of
+/// its rewards and payouts, a few rows however long its history), however many rows nest it: a
+/// page of twenty payouts of one promoter costs one store call.
 struct Renderer {
     let engine: TenantEngine
     private var promoters: [Int64: (promoter: Promoter?, balances: Balances)] = [:]
@@ -21,15 +22,28 @@ struct Renderer {
     /// The promoter (deleted ones included: they stay nested) and its balances.
     mutating func promoter(id: Int64) async throws -> (promoter: Promoter?, balances: Balances) {
         if let known = promoters[id] { return known }
-        // The ledger is read with the promoter, in one store call: a missing promoter (never
-        // the case for records affhost wrote) only wastes two empty lists.
-        let found = try await engine.read(
-            records: [(ResourceName.promoters, String(id))], lists: PromoterLedger.lists(promoterID: id)
-        )
+        // The totals are read with the promoter, in one store call: a missing promoter (never
+        // the case for records affhost wrote) only wastes two empty lookups.
+        let found = try await engine.read(records: [(ResourceName.promoters, String(id))], totals: Balances.totals(promoterID: id))
+        return try remember(promoterID: id, record: found.records[0], totals: found.totals)
+    }
+
+    /// What a change reads back to render a record nesting promoter `id` (see
+    /// ``remember(promoterID:record:totals:)``).
+    static func readBack(promoterID id: Int64) -> ReadBack {
+        ReadBack(records: [(ResourceName.promoters, String(id))], totals: Balances.totals(promoterID: id))
+    }
+
+    /// Makes promoter `id` known from its record and the totals of ``Balances/totals(promoterID:)``,
+    /// read together (by ``promoter(id:)`` or a change's ``readBack(promoterID:)``).
+    @discardableResult
+    mutating func remember(
+        promoterID id: Int64, record: Record?, totals: [[AmountTotal]]
+    ) throws -> (promoter: Promoter?, balances: Balances) {
         var entry: (promoter: Promoter?, balances: Balances) = (nil, .none)
-        if let record = found.records[0] {
+        if let record {
             guard let promoter = Promoter(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
-            entry = (promoter, try PromoterLedger(found.lists).balances(tenant: tenant))
+            entry = (promoter, Balances(rewards: totals[0], payouts: totals[1], tenant: tenant))
         }
         promoters[id] = entry
         return entry
@@ -75,7 +89,8 @@ struct Renderer {
         if let known = promoters[stored.id] {
             balances = known.balances
         } else {
-            balances = try await PromoterLedger.read(promoterID: stored.id, engine: engine).balances(tenant: tenant)
+            let totals = try await engine.read(records: [], totals: Balances.totals(promoterID: stored.id)).totals
+            balances = Balances(rewards: totals[0], payouts: totals[1], tenant: tenant)
             promoters[stored.id] = (stored, balances)
         }
         var object = short(stored, balances: balances)

@@ -114,29 +114,35 @@ enum RewardEndpoints {
             throw FirstPromoterFailure.unprocessable("You need to find the reward either by id or event_id.")
         }
         let status = parameters["status"]
-        let record = try await call.engine.transaction { tx in
-            let found: Record?
-            if let idText {
-                // An id that is not a decimal integer matches nothing.
-                if let id = RecordID.parse(idText) {
-                    found = try await tx.engine.find(ResourceName.rewards, id: String(id))
-                } else {
-                    found = nil
-                }
-            } else {
-                found = try await findByEventID(eventID ?? "", engine: tx.engine)
-            }
-            guard var record = found else { throw FirstPromoterFailure.unprocessable("Reward not found.") }
-            guard let status else { return record }
+        let notFound = FirstPromoterFailure.unprocessable("Reward not found.")
+        let id: String
+        if let idText {
+            // An id that is not a decimal integer matches nothing.
+            guard let parsed = RecordID.parse(idText) else { throw notFound }
+            id = String(parsed)
+        } else {
+            guard let found = try await findByEventID(eventID ?? "", engine: call.engine) else { throw notFound }
+            id = found.id
+        }
+        let outcome = try await call.engine.change(ResourceName.rewards, id: id) { stored, tx in
+            // Found by event id: the reward must still hold it when the change runs.
+            guard var record = stored, idText != nil || record.data.text("event_id") == eventID else { throw notFound }
+            guard let reward = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            let readBack = Renderer.readBack(promoterID: reward.promoterID)
+            guard let status else { return (reward, readBack) }
             do throws(EngineError) {
-                guard try tx.setStatus(of: &record, to: status) != nil else { return record }
+                guard try tx.setStatus(of: &record, to: status) != nil else { return (reward, readBack) }
             } catch {
                 throw FirstPromoterFailure.status(error, noun: "reward") ?? FirstPromoterFailure(escaped: error)
             }
             tx.update(record)
-            return record
+            guard let changed = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            return (changed, readBack)
         }
-        return try await render(record, engine: call.engine)
+        let reward = outcome.value
+        var renderer = Renderer(engine: call.engine)
+        try renderer.remember(promoterID: reward.promoterID, record: outcome.related.records[0], totals: outcome.related.totals)
+        return .json(.ok, try await renderer.reward(reward))
     }
 
     static func render(_ record: Record, engine: TenantEngine) async throws -> Response {

@@ -61,8 +61,9 @@ enum EarningRoutes {
         let id = context.parameters.get("id") ?? ""
         let body = try await RequestBody.read(request, context: context, allowed: updateFields)
         let mode = VantioSettings(context.tenant).metadataUpdate
-        let record = try await context.engine.transaction { tx -> Record in
-            guard var record = try await tx.engine.find(resource, id: id) else { throw notFound }
+        // One trip to the store: read, checked and written where writes are serialised.
+        let record = try await context.engine.change(resource, id: id) { stored, tx -> (value: Record, readBack: ReadBack) in
+            guard var record = stored else { throw notFound }
             let fields = FieldRules(try body.get())
             let amount = try fields.optionalAmount()
             let currency = try fields.currency()
@@ -93,8 +94,8 @@ enum EarningRoutes {
             }
             record.data["updated_at"] = .string(tx.now.iso8601Seconds)
             tx.update(record)
-            return record
-        }
+            return (record, .none)
+        }.value
         return Response.json(.ok, .object(record.data))
     }
 }

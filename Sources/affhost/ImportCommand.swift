@@ -87,7 +87,7 @@ struct ImportCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "affhost.import")
         logger.logLevel = .warning
-        let store = try await StoreOpener.open(hostConfig.storage, logger: logger)
+        let store = try await StoreOpener.open(hostConfig.storage, registry: affhostProviders, logger: logger)
         do {
             let outcome = try await write(imported, tenant: tenantConfig, store: store)
             try await store.close()

@@ -166,6 +166,10 @@ private struct RoundRobin: Store {
     func statusCounts(tenant: String, resource: String) async throws -> [String: Int] {
         try await store.statusCounts(tenant: tenant, resource: resource)
     }
+    func amountTotals(tenant: String, _ queries: [AmountTotalsQuery]) async throws -> [[AmountTotal]] {
+        try await store.amountTotals(tenant: tenant, queries)
+    }
+    func deriveAmounts(_ rules: [String: AmountRule]) async throws -> Int { try await store.deriveAmounts(rules) }
     func close() async throws {}
 }
 
