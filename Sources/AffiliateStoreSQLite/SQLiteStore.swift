@@ -28,7 +28,11 @@ public final class SQLiteStore: Store {
         self.orderGenerations = generations
         // Once per group transaction, with the write lock held: commits of other processes
         // made before it move every generation before any of the group's writes is applied.
-        self.writes = SQLiteWriteQueue(pool: pool, location: description, logger: logger) { generations.look($0) }
+        // After it, the log starts over once it grew long.
+        self.writes = SQLiteWriteQueue(
+            pool: pool, location: description, logger: logger, groupStarted: { generations.look($0) },
+            groupEnded: { checkpointer.restartLogIfLong($0) }
+        )
     }
 
     /// Opens (creating the file and its folder) and migrates. `path` is a file path.

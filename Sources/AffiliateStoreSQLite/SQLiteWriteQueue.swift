@@ -52,15 +52,19 @@ final class SQLiteWriteQueue: Sendable {
     private let state = Mutex(State())
     /// Runs at the start of each group transaction, before its writes.
     private let groupStarted: @Sendable (Database) -> Void
+    /// Runs after each group transaction, once its callers were answered.
+    private let groupEnded: @Sendable (Database) -> Void
 
     init(
         pool: DatabasePool, location: String, logger: Logger,
-        groupStarted: @escaping @Sendable (Database) -> Void
+        groupStarted: @escaping @Sendable (Database) -> Void,
+        groupEnded: @escaping @Sendable (Database) -> Void
     ) {
         self.pool = pool
         self.location = location
         self.logger = logger
         self.groupStarted = groupStarted
+        self.groupEnded = groupEnded
     }
 
     /// Runs `body` in the next group transaction and returns its result once that transaction
@@ -148,7 +152,10 @@ final class SQLiteWriteQueue: Sendable {
             }
             return group
         }
-        if !group.isEmpty { commit(group, db) }
+        if !group.isEmpty {
+            commit(group, db)
+            groupEnded(db)
+        }
         let (more, idleWaiters) = state.withLock { state in
             if !state.pending.isEmpty { return (true, [CheckedContinuation<Void, Never>]()) }
             state.draining = false

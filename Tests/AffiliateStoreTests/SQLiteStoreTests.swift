@@ -234,6 +234,45 @@ struct SQLiteStoreTests {
         }
     }
 
+    /// Under back-to-back writes with readers always on the log, the log still starts over:
+    /// the writer restarts it between groups once it passes the threshold, so it stays a few
+    /// thresholds long instead of growing to the inline backstop, and nothing is lost.
+    @Test func theLogStartsOverUnderSteadyWritesAndReads() async throws {
+        try await withFile { path in
+            let store = try await open(path)
+            let payload = String(repeating: "y", count: 3_000)
+            let writes = 12_000
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: writer, to: writes, by: 8) {
+                            var record = StoreSample.record("w\(index)")
+                            record.data["padding"] = .string(payload)
+                            try await store.commit(StoreSample.inserting([record]))
+                        }
+                    }
+                }
+                for reader in 0..<4 {
+                    group.addTask {
+                        var read = 0
+                        while store.groupCommitStatistics.writes < writes {
+                            _ = try await store.record(tenant: "acme", resource: "payouts", id: "w\(read * 4 + reader)")
+                            read += 1
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(store.checkpointer.restarts > 0)
+            #expect(store.checkpointer.largestLogPages < SQLiteCheckpointer.restartThreshold * 3)
+            try await store.close()
+            let reopened = try await open(path)
+            let stored = try await reopened.records(matching: RecordQuery(tenant: "acme", resource: "payouts", countTotal: true))
+            #expect(stored.total == writes)
+            try await reopened.close()
+        }
+    }
+
     /// Writes that queue up behind a transaction in flight share the next one, and a
     /// conflicting write in that shared transaction fails alone.
     @Test func writesQueuedBehindATransactionShareTheNextOne() async throws {
