@@ -55,7 +55,7 @@ extension PostgresLocation {
     /// reason it logs.
     func serviceFailure(_ error: any Error) -> any Error {
         switch error {
-        case is StoreConflict, is StoreFailure, is CancellationError:
+        case is StoreConflict, is StoreFailure, is CancellationError, is ChangeRefused:
             return error
         case let error as PSQLError:
             switch error.code {

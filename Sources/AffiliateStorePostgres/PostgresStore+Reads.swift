@@ -3,21 +3,27 @@ import PostgresNIO
 
 extension PostgresStore {
     public func record(tenant: String, resource: String, id: String) async throws -> Record? {
-        if NulCharacter.isIn(tenant, resource, id) { return nil }
         let logger = self.logger
         return try await withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: RecordColumns.list) FROM records
-                WHERE tenant = \(tenant) AND resource = \(resource) AND id = \(id)
-                """,
-                logger: logger
-            )
-            for try await row in rows.decode(RecordColumns.Row.self) {
-                return try RecordColumns.record(tenant: tenant, resource: resource, row: row)
-            }
-            return nil
+            try await Self.record(tenant: tenant, resource: resource, id: id, on: connection, logger: logger)
         }
+    }
+
+    static func record(
+        tenant: String, resource: String, id: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Record? {
+        if NulCharacter.isIn(tenant, resource, id) { return nil }
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: RecordColumns.list) FROM records
+            WHERE tenant = \(tenant) AND resource = \(resource) AND id = \(id)
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(RecordColumns.Row.self) {
+            return try RecordColumns.record(tenant: tenant, resource: resource, row: row)
+        }
+        return nil
     }
 
     public func record(claimedBy claim: ClaimKey) async throws -> Record? {

@@ -11,78 +11,113 @@ extension PostgresStore {
     public func commit(_ batch: WriteBatch) async throws {
         if batch.isEmpty { return }
         try Self.refuseNul(in: batch)
+        let logger = self.logger
+        try await withTransaction { connection in try await Self.apply(batch, on: connection, logger: logger) }
+    }
+
+    /// Optimistic, as every write here, so that instances sharing the database never hold a row
+    /// lock while a plan runs: the record is read, the plan runs on it, and its writes (checked
+    /// against the version read; a lost race throws ``StoreConflict`` and the engine runs the
+    /// plan again) and the read-back go through one connection in one transaction, so the
+    /// read-back is what the commit wrote.
+    public func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
+        let logger = self.logger
+        let tenant = change.tenant
+        let stored = try await record(tenant: tenant, resource: change.resource, id: change.id)
+        let plan = try change.plan(stored)
+        let batch = plan.batch
+        let readBack = plan.readBack
+        if !batch.isEmpty { try Self.refuseNul(in: batch) }
+        @Sendable func read(on connection: PostgresConnection) async throws -> RelatedRecords {
+            var records: [Record?] = []
+            for key in readBack.records {
+                records.append(try await Self.record(tenant: tenant, resource: key.resource, id: key.id, on: connection, logger: logger))
+            }
+            let totals = try await PostgresAmountTotals.read(tenant: tenant, readBack.totals, on: connection, logger: logger)
+            return RelatedRecords(records: records, pages: [], totals: totals)
+        }
+        if batch.isEmpty {
+            guard !readBack.isEmpty else { return ChangeOutcome(value: plan.value, related: .empty) }
+            return ChangeOutcome(value: plan.value, related: try await withConnection { try await read(on: $0) })
+        }
+        let related = try await withTransaction { connection in
+            try await Self.apply(batch, on: connection, logger: logger)
+            return readBack.isEmpty ? RelatedRecords.empty : try await read(on: connection)
+        }
+        return ChangeOutcome(value: plan.value, related: related)
+    }
+
+    /// Applies the batch inside the connection's open transaction (see ``commit(_:)``).
+    static func apply(_ batch: WriteBatch, on connection: PostgresConnection, logger: Logger) async throws {
         let records = batch.records.sorted { ($0.resource, $0.id) < ($1.resource, $1.id) }
         let releases = batch.releases.sorted { ($0.resource, $0.name, $0.value) < ($1.resource, $1.name, $1.value) }
         let claims = batch.claims.sorted { ($0.resource, $0.name, $0.value) < ($1.resource, $1.name, $1.value) }
         let audit = batch.audit
         let idempotency = batch.idempotency
         let now = Timestamp.now().microseconds
-        let logger = self.logger
-        try await withTransaction { connection in
-            do {
-                for record in records {
-                    try await Self.write(record, on: connection, logger: logger)
-                }
-                for key in releases {
-                    try await connection.query(
-                        """
-                        DELETE FROM claims WHERE tenant = \(key.tenant) AND resource = \(key.resource)
-                          AND name = \(key.name) AND value = \(key.value)
-                        """,
-                        logger: logger
-                    )
-                }
-                for claim in claims {
-                    // Re-claiming a value the same record holds is a no-op, not a conflict.
-                    let rows = try await connection.query(
-                        """
-                        INSERT INTO claims (tenant, resource, name, value, record_id)
-                        VALUES (\(claim.tenant), \(claim.resource), \(claim.name), \(claim.value), \(claim.recordID))
-                        ON CONFLICT (tenant, resource, name, value) DO UPDATE SET record_id = claims.record_id
-                        WHERE claims.record_id = excluded.record_id
-                        RETURNING 1
-                        """,
-                        logger: logger
-                    )
-                    if try await rows.collect().isEmpty {
-                        throw StoreConflict.claim(
-                            ClaimKey(tenant: claim.tenant, resource: claim.resource, name: claim.name, value: claim.value)
-                        )
-                    }
-                }
-                for event in audit {
-                    try await connection.query(
-                        """
-                        INSERT INTO audit_events (tenant, resource, record_id, from_status, to_status, at, key_id, request_id)
-                        VALUES (\(event.tenant), \(event.resource), \(event.recordID), \(event.from), \(event.to),
-                                \(event.at.microseconds), \(event.keyID), \(event.requestID))
-                        """,
-                        logger: logger
-                    )
-                }
-                for entry in idempotency {
-                    // An expired entry is forgotten: the key may be used afresh.
-                    let rows = try await connection.query(
-                        """
-                        INSERT INTO idempotency_keys (tenant, scope, key, payload_digest, record_id, expires_at)
-                        VALUES (\(entry.tenant), \(entry.scope), \(entry.key), \(entry.payloadDigest), \(entry.recordID),
-                                \(entry.expiresAt.microseconds))
-                        ON CONFLICT (tenant, scope, key) DO UPDATE SET payload_digest = excluded.payload_digest,
-                            record_id = excluded.record_id, expires_at = excluded.expires_at
-                        WHERE idempotency_keys.expires_at <= \(now)
-                        RETURNING 1
-                        """,
-                        logger: logger
-                    )
-                    if try await rows.collect().isEmpty {
-                        throw StoreConflict.idempotency(scope: entry.scope, key: entry.key)
-                    }
-                }
-            } catch let error as PSQLError where error.undidTransaction {
-                // The server rolled back a deadlock victim; like a lost race, the engine retries.
-                let first = records.first
-                throw StoreConflict.version(resource: first?.resource ?? "", id: first?.id ?? "")
+        do {
+            for record in records {
+                try await Self.write(record, on: connection, logger: logger)
             }
+            for key in releases {
+                try await connection.query(
+                    """
+                    DELETE FROM claims WHERE tenant = \(key.tenant) AND resource = \(key.resource)
+                      AND name = \(key.name) AND value = \(key.value)
+                    """,
+                    logger: logger
+                )
+            }
+            for claim in claims {
+                // Re-claiming a value the same record holds is a no-op, not a conflict.
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO claims (tenant, resource, name, value, record_id)
+                    VALUES (\(claim.tenant), \(claim.resource), \(claim.name), \(claim.value), \(claim.recordID))
+                    ON CONFLICT (tenant, resource, name, value) DO UPDATE SET record_id = claims.record_id
+                    WHERE claims.record_id = excluded.record_id
+                    RETURNING 1
+                    """,
+                    logger: logger
+                )
+                if try await rows.collect().isEmpty {
+                    throw StoreConflict.claim(
+                        ClaimKey(tenant: claim.tenant, resource: claim.resource, name: claim.name, value: claim.value)
+                    )
+                }
+            }
+            for event in audit {
+                try await connection.query(
+                    """
+                    INSERT INTO audit_events (tenant, resource, record_id, from_status, to_status, at, key_id, request_id)
+                    VALUES (\(event.tenant), \(event.resource), \(event.recordID), \(event.from), \(event.to),
+                            \(event.at.microseconds), \(event.keyID), \(event.requestID))
+                    """,
+                    logger: logger
+                )
+            }
+            for entry in idempotency {
+                // An expired entry is forgotten: the key may be used afresh.
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO idempotency_keys (tenant, scope, key, payload_digest, record_id, expires_at)
+                    VALUES (\(entry.tenant), \(entry.scope), \(entry.key), \(entry.payloadDigest), \(entry.recordID),
+                            \(entry.expiresAt.microseconds))
+                    ON CONFLICT (tenant, scope, key) DO UPDATE SET payload_digest = excluded.payload_digest,
+                        record_id = excluded.record_id, expires_at = excluded.expires_at
+                    WHERE idempotency_keys.expires_at <= \(now)
+                    RETURNING 1
+                    """,
+                    logger: logger
+                )
+                if try await rows.collect().isEmpty {
+                    throw StoreConflict.idempotency(scope: entry.scope, key: entry.key)
+                }
+            }
+        } catch let error as PSQLError where error.undidTransaction {
+            // The server rolled back a deadlock victim; like a lost race, the engine retries.
+            let first = records.first
+            throw StoreConflict.version(resource: first?.resource ?? "", id: first?.id ?? "")
         }
     }
 

@@ -157,6 +157,8 @@ final class SQLiteCheckpointer: Sendable {
         do {
             try db.checkpoint(.passive)
             completed.add(1, ordering: .relaxed)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            // The writer is restarting the log, which checkpoints it too: nothing is lost.
         } catch {
             // The next commit over the threshold retries; the writer's inline backstop keeps
             // the log bounded meanwhile.
