@@ -36,6 +36,8 @@ final class SQLiteCheckpointer: Sendable {
     /// How long a restart waits for readers still on the old frames before it leaves the log
     /// for a later group; the writer's queue waits meanwhile, so it is short.
     static let restartWaitMilliseconds: Int32 = 20
+    /// How much longer the log grows before a restart that found readers is tried again.
+    static let restartRetryPages: Int32 = 256
 
     private struct State {
         var running = false
@@ -120,6 +122,16 @@ final class SQLiteCheckpointer: Sendable {
     func restartLogIfLong(_ db: Database) {
         let pages = logPages.load(ordering: .relaxed)
         guard pages >= restartAt.load(ordering: .relaxed) else { return }
+        // Only one checkpoint runs at a time: while a background one copies pages, the restart
+        // would only wait for it, so it waits for the next group instead; while the restart
+        // runs, a background request is held and runs after it.
+        let claimed = state.withLock { state -> Bool in
+            if state.running || state.closed { return false }
+            state.running = true
+            return true
+        }
+        guard claimed else { return }
+        defer { release() }
         let connection = db.sqliteConnection
         sqlite3_busy_timeout(connection, Self.restartWaitMilliseconds)
         let code = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
@@ -131,8 +143,8 @@ final class SQLiteCheckpointer: Sendable {
             logPages.store(0, ordering: .relaxed)
             restartAt.store(Self.restartThreshold, ordering: .relaxed)
         } else {
-            // Readers (or a background checkpoint) held on: try again a little later.
-            restartAt.store(pages + Self.backgroundThreshold, ordering: .relaxed)
+            // Readers held on to the old frames: try again a few groups later.
+            restartAt.store(pages + Self.restartRetryPages, ordering: .relaxed)
             if code != SQLITE_BUSY {
                 logger.warning("log restart failed", metadata: ["store": "\(location)", "code": "\(code)"])
             }
@@ -157,13 +169,17 @@ final class SQLiteCheckpointer: Sendable {
         do {
             try db.checkpoint(.passive)
             completed.add(1, ordering: .relaxed)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            // The writer is restarting the log, which checkpoints it too: nothing is lost.
         } catch {
             // The next commit over the threshold retries; the writer's inline backstop keeps
             // the log bounded meanwhile.
             logger.warning("background checkpoint failed", metadata: ["store": "\(location)", "error": "\(error)"])
         }
+        release()
+    }
+
+    /// Ends a checkpoint (background or restart): starts the background one asked for
+    /// meanwhile, or wakes whoever waits for the checkpointer to be idle.
+    private func release() {
         let (again, idleWaiters) = state.withLock { state in
             if state.requestedAgain && !state.closed {
                 state.requestedAgain = false

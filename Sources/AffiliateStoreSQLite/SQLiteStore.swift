@@ -316,7 +316,16 @@ public final class SQLiteStore: Store {
             throw storeError(error)
         }
         checkpointer.close()
-        logger.info("store closed", metadata: ["store": "\(description)"])
+        // How the writes went: callers per durable transaction, and whether the log kept
+        // starting over (its longest stretch in 4 KiB pages).
+        let statistics = groupCommitStatistics
+        logger.info(
+            "store closed",
+            metadata: [
+                "store": "\(description)", "writes": "\(statistics.writes)", "transactions": "\(statistics.transactions)",
+                "log_restarts": "\(checkpointer.restarts)", "longest_log_pages": "\(checkpointer.largestLogPages)",
+            ]
+        )
     }
 
     /// How concurrent writes were grouped into transactions so far.
