@@ -37,6 +37,16 @@ public struct Record: Sendable, Hashable {
     }
 }
 
+extension [Tag] {
+    /// The tags without repeats, first occurrence first: a record counts once per tag in list
+    /// totals and amount totals, however often it names it.
+    public var withoutRepeats: [Tag] {
+        guard count > 1 else { return self }
+        var seen = Set<Tag>()
+        return filter { seen.insert($0).inserted }
+    }
+}
+
 public struct Tag: Sendable, Hashable {
     public var name: String
     public var value: String

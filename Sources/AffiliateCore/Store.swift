@@ -142,6 +142,11 @@ public struct RecordChange<T: Sendable>: Sendable {
     /// Given the record as stored (`nil`: none), what to write and what to read back after.
     /// On SQLite it runs on the writer connection, so it must be quick and never wait.
     public var plan: @Sendable (Record?) throws -> PlannedChange<T>
+    /// The record is contended (earlier attempts lost their races): a store that checks
+    /// versions optimistically holds the record for the whole change instead, so that this
+    /// attempt cannot lose again (PostgreSQL reads it `FOR UPDATE`). Stores that serialise
+    /// every change anyway (SQLite) need not look at it.
+    public var holdsRecord = false
 
     public init(tenant: String, resource: String, id: String, plan: @escaping @Sendable (Record?) throws -> PlannedChange<T>) {
         self.tenant = tenant

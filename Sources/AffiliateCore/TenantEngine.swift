@@ -10,6 +10,10 @@ public struct TenantEngine: Sendable {
     /// How many times a transaction body is re-run after losing a compare-and-set race. With
     /// the jittered backoff below, dozens of writers on one hot record all get through.
     public static let maximumAttempts = 40
+    /// After this many lost races a ``change(_:id:_:)`` asks the store to hold the record
+    /// (``RecordChange/holdsRecord``): optimistic retries alone can starve one writer among
+    /// dozens on one record.
+    public static let optimisticChangeAttempts = 4
 
     public init(tenant: TenantConfig, store: any Store, origin: ChangeOrigin) {
         self.tenant = tenant
@@ -135,7 +139,7 @@ public struct TenantEngine: Sendable {
         _ body: @escaping @Sendable (Record?, inout Transaction) throws -> (value: T, readBack: ReadBack)
     ) async throws -> ChangeOutcome<T> {
         let tenantID = tenant.id
-        let change = RecordChange<T>(tenant: tenantID, resource: resource, id: id) { [self] stored in
+        var change = RecordChange<T>(tenant: tenantID, resource: resource, id: id) { [self] stored in
             var transaction = Transaction(engine: self, now: .now())
             do {
                 let (value, readBack) = try body(stored.flatMap { $0.tenant == tenantID ? $0 : nil }, &transaction)
@@ -146,6 +150,7 @@ public struct TenantEngine: Sendable {
         }
         var lastConflict: StoreConflict?
         for attempt in 0..<Self.maximumAttempts {
+            change.holdsRecord = attempt >= Self.optimisticChangeAttempts
             do {
                 return try await store.change(change)
             } catch let refused as ChangeRefused {

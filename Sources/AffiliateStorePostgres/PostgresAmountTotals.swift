@@ -14,30 +14,18 @@ enum PostgresAmountTotals {
 
         init(status: String?, tags: [Tag], amount: Amount?) {
             self.status = status
-            self.tags = Self.distinct(tags)
+            self.tags = tags.withoutRepeats
             self.amount = amount
         }
 
+        /// The image of a row as it was before an update (see ``PostgresStore``'s `write`).
         init(status: String?, tagTexts: [String], amountText: String?, unit: String?) throws {
-            var tags: [Tag] = []
-            for text in tagTexts {
-                guard case .array(let pair)? = try? JSONValue(parsing: text), pair.count == 2,
-                      let name = pair[0].stringValue, let value = pair[1].stringValue
-                else { throw StoreFailure("stored tag \(text) is not [name, value]") }
-                tags.append(Tag(name, value))
-            }
             var amount: Amount?
             if let amountText, let unit {
                 guard let value = Int128(amountText) else { throw StoreFailure("stored amount \(amountText) is not a whole number") }
                 amount = Amount(value, unit: unit)
             }
-            self.init(status: status, tags: tags, amount: amount)
-        }
-
-        private static func distinct(_ tags: [Tag]) -> [Tag] {
-            guard tags.count > 1 else { return tags }
-            var seen = Set<Tag>()
-            return tags.filter { seen.insert($0).inserted }
+            self.init(status: status, tags: try RecordColumns.tags(from: tagTexts, of: "a record"), amount: amount)
         }
     }
 

@@ -20,7 +20,12 @@ extension PostgresStore {
     /// against the version read; a lost race throws ``StoreConflict`` and the engine runs the
     /// plan again) and the read-back go through one connection in one transaction, so the
     /// read-back is what the commit wrote.
+    ///
+    /// A change whose earlier attempts lost (``RecordChange/holdsRecord``) reads the record
+    /// `FOR UPDATE` in the same transaction instead: it holds the row across its round trips,
+    /// so it is only done for a record other writers keep winning.
     public func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
+        if change.holdsRecord { return try await changeHoldingRecord(change) }
         let logger = self.logger
         let tenant = change.tenant
         let stored = try await record(tenant: tenant, resource: change.resource, id: change.id)
@@ -28,23 +33,59 @@ extension PostgresStore {
         let batch = plan.batch
         let readBack = plan.readBack
         if !batch.isEmpty { try Self.refuseNul(in: batch) }
-        @Sendable func read(on connection: PostgresConnection) async throws -> RelatedRecords {
-            var records: [Record?] = []
-            for key in readBack.records {
-                records.append(try await Self.record(tenant: tenant, resource: key.resource, id: key.id, on: connection, logger: logger))
-            }
-            let totals = try await PostgresAmountTotals.read(tenant: tenant, readBack.totals, on: connection, logger: logger)
-            return RelatedRecords(records: records, pages: [], totals: totals)
-        }
         if batch.isEmpty {
             guard !readBack.isEmpty else { return ChangeOutcome(value: plan.value, related: .empty) }
-            return ChangeOutcome(value: plan.value, related: try await withConnection { try await read(on: $0) })
+            let related = try await withConnection { connection in
+                try await Self.readBack(readBack, tenant: tenant, on: connection, logger: logger)
+            }
+            return ChangeOutcome(value: plan.value, related: related)
         }
         let related = try await withTransaction { connection in
             try await Self.apply(batch, on: connection, logger: logger)
-            return readBack.isEmpty ? RelatedRecords.empty : try await read(on: connection)
+            return try await Self.readBack(readBack, tenant: tenant, on: connection, logger: logger)
         }
         return ChangeOutcome(value: plan.value, related: related)
+    }
+
+    private func changeHoldingRecord<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
+        let logger = self.logger
+        let (tenant, resource, id) = (change.tenant, change.resource, change.id)
+        return try await withTransaction { connection in
+            var stored: Record?
+            if !NulCharacter.isIn(tenant, resource, id) {
+                let rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: RecordColumns.list) FROM records
+                    WHERE tenant = \(tenant) AND resource = \(resource) AND id = \(id)
+                    FOR UPDATE
+                    """,
+                    logger: logger
+                )
+                for try await row in rows.decode(RecordColumns.Row.self) {
+                    stored = try RecordColumns.record(tenant: tenant, resource: resource, row: row)
+                }
+            }
+            let plan = try change.plan(stored)
+            if !plan.batch.isEmpty {
+                try Self.refuseNul(in: plan.batch)
+                try await Self.apply(plan.batch, on: connection, logger: logger)
+            }
+            let related = try await Self.readBack(plan.readBack, tenant: tenant, on: connection, logger: logger)
+            return ChangeOutcome(value: plan.value, related: related)
+        }
+    }
+
+    /// What a change's plan names, read on `connection`.
+    private static func readBack(
+        _ readBack: ReadBack, tenant: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> RelatedRecords {
+        guard !readBack.isEmpty else { return .empty }
+        var records: [Record?] = []
+        for key in readBack.records {
+            records.append(try await record(tenant: tenant, resource: key.resource, id: key.id, on: connection, logger: logger))
+        }
+        let totals = try await PostgresAmountTotals.read(tenant: tenant, readBack.totals, on: connection, logger: logger)
+        return RelatedRecords(records: records, pages: [], totals: totals)
     }
 
     /// Applies the batch inside the connection's open transaction (see ``commit(_:)``).

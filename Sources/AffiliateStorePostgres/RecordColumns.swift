@@ -16,16 +16,7 @@ enum RecordColumns {
         guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
             throw unreadableData(tenant: tenant, resource: resource, id: id)
         }
-        var tags: [Tag] = []
-        tags.reserveCapacity(tagTexts.count)
-        for text in tagTexts {
-            guard case .array(let pair)? = try? JSONValue(parsing: text), pair.count == 2,
-                  let name = pair[0].stringValue, let value = pair[1].stringValue
-            else {
-                throw StoreFailure("stored tag \(text) of \(resource) \(id) in tenant \(tenant) is not [name, value]")
-            }
-            tags.append(Tag(name, value))
-        }
+        let tags = try self.tags(from: tagTexts, of: "\(resource) \(id) in tenant \(tenant)")
         var amount: Amount?
         if let amountText, let unit {
             guard let value = Int128(amountText) else {
@@ -37,6 +28,21 @@ enum RecordColumns {
             tenant: tenant, resource: resource, id: id, status: status, sortKey: sortKey, version: version,
             data: data, tags: tags, amount: amount
         )
+    }
+
+    /// The tags of a `tags` column; `record` names the record in the error.
+    static func tags(from texts: [String], of record: @autoclosure () -> String) throws -> [Tag] {
+        var tags: [Tag] = []
+        tags.reserveCapacity(texts.count)
+        for text in texts {
+            guard case .array(let pair)? = try? JSONValue(parsing: text), pair.count == 2,
+                  let name = pair[0].stringValue, let value = pair[1].stringValue
+            else {
+                throw StoreFailure("stored tag \(text) of \(record()) is not [name, value]")
+            }
+            tags.append(Tag(name, value))
+        }
+        return tags
     }
 
     static func unreadableData(tenant: String, resource: String, id: String) -> StoreFailure {

@@ -29,7 +29,7 @@ enum SQLiteAmountDerivation {
             for (rowID, record, amount) in found {
                 let encoded = SQLiteRecordCoding.encodeAmount(amount)
                 try update.execute(arguments: [encoded.value, encoded.unit, rowID])
-                let tags = writer.distinct(record.tags)
+                let tags = record.tags.withoutRepeats
                 try SQLiteAmountTotals.move(
                     tenant: record.tenant, resource: record.resource,
                     from: .init(status: record.status, tags: tags, amount: nil),

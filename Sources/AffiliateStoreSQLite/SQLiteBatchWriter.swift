@@ -114,7 +114,7 @@ struct SQLiteBatchWriter {
         if existing.status != record.status || existing.sortKey != record.sortKey || existing.tagsText != tagsText {
             reordered.insert(SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource))
         }
-        let newTags = distinct(record.tags)
+        let newTags = record.tags.withoutRepeats
         // A status update, the common write, keeps its tags and sort key: the tag index is
         // left alone.
         guard existing.tagsText != tagsText || existing.sortKey != record.sortKey else {
@@ -129,7 +129,7 @@ struct SQLiteBatchWriter {
             )
             return
         }
-        let oldTags = distinct(SQLiteRecordCoding.decodeTags(existing.tagsText) ?? [])
+        let oldTags = (SQLiteRecordCoding.decodeTags(existing.tagsText) ?? []).withoutRepeats
         let delete = try db.cachedStatement(
             sql: """
                 DELETE FROM record_tag
@@ -165,7 +165,7 @@ struct SQLiteBatchWriter {
             record.tenant, record.resource, record.id, record.status, record.sortKey,
             SQLiteRecordCoding.encodeData(record.data), tagsText, amount.value, amount.unit,
         ])
-        let tags = distinct(record.tags)
+        let tags = record.tags.withoutRepeats
         try insertTags(tags, of: record)
         tallies.move(tenant: record.tenant, resource: record.resource, from: nil, to: .init(status: record.status, tags: tags))
         try SQLiteAmountTotals.move(
@@ -192,12 +192,6 @@ struct SQLiteBatchWriter {
         }
     }
 
-    /// The record's tags without repeats, first occurrence first: a record counts once per tag.
-    func distinct(_ tags: [Tag]) -> [Tag] {
-        guard tags.count > 1 else { return tags }
-        var seen = Set<Tag>()
-        return tags.filter { seen.insert($0).inserted }
-    }
 
     // MARK: Claims
 
