@@ -1,17 +1,28 @@
 /// A quantity a record carries, such as a payout's amount in cents of its unit.
 ///
-/// The engine keeps running totals of amounts, per status and unit, for every tag of the
-/// records that carry one (``AmountTotal``). A response that nests a sum (a promoter's
-/// balances) then reads a few rows however long the history behind it is, and the totals move
-/// in the same commit as the records, so they never disagree with them.
+/// The engine keeps running totals of amounts, per status and unit, for each value of the
+/// tags the amount names (``AmountTotal``). A response that nests a sum (a promoter's balances)
+/// then reads a few rows however long the history behind it is, and the totals move in the same
+/// commit as the records, so they never disagree with them.
 public struct Amount: Sendable, Hashable {
     /// Wide, because sums of client-sent 64-bit amounts must not overflow.
     public var value: Int128
     public var unit: String
+    /// The tag names (`promoter_id`) whose values get running totals of this amount. Only the
+    /// sums a response nests: a tag most records share (a campaign) would make its total one
+    /// row that every write of the program updates, which writers on several instances then
+    /// take turns to lock.
+    public var totalsBy: [String]
 
-    public init(_ value: Int128, unit: String) {
+    public init(_ value: Int128, unit: String, totalsBy: [String]) {
         self.value = value
         self.unit = unit
+        self.totalsBy = totalsBy
+    }
+
+    /// The record's tags, without repeats, that get totals of this amount.
+    public func totalled(_ tags: [Tag]) -> [Tag] {
+        tags.withoutRepeats.filter { totalsBy.contains($0.name) }
     }
 }
 

@@ -12,20 +12,11 @@ enum PostgresAmountTotals {
         var tags: [Tag]
         var amount: Amount?
 
+        /// Only the tags the amount is totalled by count.
         init(status: String?, tags: [Tag], amount: Amount?) {
             self.status = status
-            self.tags = tags.withoutRepeats
+            self.tags = amount?.totalled(tags) ?? []
             self.amount = amount
-        }
-
-        /// The image of a row as it was before an update (see ``PostgresStore``'s `write`).
-        init(status: String?, tagTexts: [String], amountText: String?, unit: String?) throws {
-            var amount: Amount?
-            if let amountText, let unit {
-                guard let value = Int128(amountText) else { throw StoreFailure("stored amount \(amountText) is not a whole number") }
-                amount = Amount(value, unit: unit)
-            }
-            self.init(status: status, tags: try RecordColumns.tags(from: tagTexts, of: "a record"), amount: amount)
         }
     }
 
@@ -75,14 +66,14 @@ enum PostgresAmountTotals {
     }
 
     /// An `INSERT` adding the totals of the records `source` names (a table or a CTE with the
-    /// columns tenant, resource, status, tags, amount, amount_unit).
+    /// columns tenant, resource, status, tags, amount, amount_unit, amount_totals_by).
     static func addingSQL(from source: String) -> String {
         """
         INSERT INTO record_sums (tenant, resource, name, value, status, unit, count, sum)
         SELECT a.tenant, a.resource, t.tag::json->>0, t.tag::json->>1, coalesce(a.status, ''), a.amount_unit,
                count(*), sum(a.amount)
         FROM \(source) a CROSS JOIN LATERAL (SELECT DISTINCT unnest(a.tags) AS tag) t
-        WHERE a.amount IS NOT NULL AND a.amount_unit IS NOT NULL
+        WHERE a.amount IS NOT NULL AND a.amount_unit IS NOT NULL AND t.tag::json->>0 = ANY(a.amount_totals_by)
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 3, 4, 5, 6
         ON CONFLICT (tenant, resource, name, value, status, unit) DO UPDATE

@@ -91,7 +91,10 @@ enum PostgresMigrations {
         // `numeric`), so that nested sums read a few rows. Existing records get their amounts
         // once from the dialects' rules (`deriveAmounts`), which `store_notes` remembers.
         Migration(version: 2, statements: [
-            "ALTER TABLE records ADD COLUMN amount numeric, ADD COLUMN amount_unit text COLLATE \"C\"",
+            """
+            ALTER TABLE records ADD COLUMN amount numeric, ADD COLUMN amount_unit text COLLATE "C",
+                ADD COLUMN amount_totals_by text[]
+            """,
             """
             CREATE TABLE record_sums (
                 tenant text COLLATE "C" NOT NULL,

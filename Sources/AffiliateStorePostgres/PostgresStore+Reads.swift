@@ -32,7 +32,7 @@ extension PostgresStore {
         return try await withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT r.id, r.status, r.sort_key, r.version, r.data, r.tags, r.amount::text, r.amount_unit
+                SELECT r.id, r.status, r.sort_key, r.version, r.data, r.tags, r.amount::text, r.amount_unit, r.amount_totals_by
                 FROM claims c JOIN records r ON r.tenant = c.tenant AND r.resource = c.resource AND r.id = c.record_id
                 WHERE c.tenant = \(claim.tenant) AND c.resource = \(claim.resource)
                   AND c.name = \(claim.name) AND c.value = \(claim.value)
@@ -68,12 +68,12 @@ extension PostgresStore {
             var records: [Record] = []
             var total = 0
             let rows = try await connection.query(page.rowsWithTotal, logger: logger)
-            for try await (id, status, sortKey, version, data, tags, amount, unit, count) in rows.decode(
-                (String?, String?, String?, Int64?, String?, [String]?, String?, String?, Int64).self
+            for try await (id, status, sortKey, version, data, tags, amount, unit, totalsBy, count) in rows.decode(
+                (String?, String?, String?, Int64?, String?, [String]?, String?, String?, [String]?, Int64).self
             ) {
                 total = Int(count)
                 guard let id, let sortKey, let version, let data, let tags else { continue }
-                let row = (id, status, sortKey, version, data, tags, amount, unit)
+                let row = (id, status, sortKey, version, data, tags, amount, unit, totalsBy)
                 records.append(try RecordColumns.record(tenant: tenant, resource: resource, row: row))
             }
             return RecordPage(records: records, total: total)

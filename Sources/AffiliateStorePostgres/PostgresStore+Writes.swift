@@ -169,12 +169,14 @@ extension PostgresStore {
         let tags = RecordColumns.texts(of: record.tags)
         let amount = record.amount.map { String($0.value) }
         let unit = record.amount?.unit
+        let totalsBy = record.amount?.totalsBy
         if record.version == 0 {
             let rows = try await connection.query(
                 """
-                INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
+                INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit,
+                                     amount_totals_by)
                 VALUES (\(record.tenant), \(record.resource), \(record.id), \(record.status), \(record.sortKey), 1,
-                        \(data), \(tags), \(amount)::numeric, \(unit))
+                        \(data), \(tags), \(amount)::numeric, \(unit), \(totalsBy))
                 ON CONFLICT (tenant, resource, id) DO NOTHING
                 RETURNING 1
                 """,
@@ -191,22 +193,28 @@ extension PostgresStore {
         let rows = try await connection.query(
             """
             WITH old AS (
-                SELECT status, tags, amount::text AS amount, amount_unit FROM records
+                SELECT status, tags, amount::text AS amount, amount_unit, amount_totals_by FROM records
                 WHERE tenant = \(record.tenant) AND resource = \(record.resource) AND id = \(record.id)
                   AND version = \(record.version)
                 FOR UPDATE
             )
             UPDATE records r SET status = \(record.status), sort_key = \(record.sortKey), version = r.version + 1,
-                data = \(data), tags = \(tags), amount = \(amount)::numeric, amount_unit = \(unit)
+                data = \(data), tags = \(tags), amount = \(amount)::numeric, amount_unit = \(unit),
+                amount_totals_by = \(totalsBy)
             FROM old
             WHERE r.tenant = \(record.tenant) AND r.resource = \(record.resource) AND r.id = \(record.id)
-            RETURNING old.status, old.tags, old.amount, old.amount_unit
+            RETURNING old.status, old.tags, old.amount, old.amount_unit, old.amount_totals_by
             """,
             logger: logger
         )
         var old: PostgresAmountTotals.Image?
-        for try await (status, tagTexts, amountText, unit) in rows.decode((String?, [String], String?, String?).self) {
-            old = try PostgresAmountTotals.Image(status: status, tagTexts: tagTexts, amountText: amountText, unit: unit)
+        for try await (status, tagTexts, amountText, unit, totalsBy) in rows.decode(
+            (String?, [String], String?, String?, [String]?).self
+        ) {
+            old = PostgresAmountTotals.Image(
+                status: status, tags: try RecordColumns.tags(from: tagTexts, of: "\(record.resource) \(record.id)"),
+                amount: try RecordColumns.amount(amountText, unit: unit, totalsBy: totalsBy, of: "\(record.resource) \(record.id)")
+            )
         }
         guard let old else { throw StoreConflict.version(resource: record.resource, id: record.id) }
         try await PostgresAmountTotals.move(record, from: old, on: connection, logger: logger)
@@ -252,14 +260,17 @@ extension PostgresStore {
                 let rows = try await connection.query(
                     """
                     WITH added AS (
-                        INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
+                        INSERT INTO records (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit,
+                                             amount_totals_by)
                         SELECT \(tenant), r.resource, r.id, r.status, r.sort_key, 1, r.data,
-                               ARRAY(SELECT json_array_elements_text(r.tags)), r.amount::numeric, r.amount_unit
+                               ARRAY(SELECT json_array_elements_text(r.tags)), r.amount::numeric, r.amount_unit,
+                               CASE WHEN r.amount_totals_by IS NULL THEN NULL
+                                    ELSE ARRAY(SELECT json_array_elements_text(r.amount_totals_by)) END
                         FROM json_to_recordset(\(chunk)::json)
                             AS r(resource text, id text, status text, sort_key text, data text, tags json,
-                                 amount text, amount_unit text)
+                                 amount text, amount_unit text, amount_totals_by json)
                         ON CONFLICT (tenant, resource, id) DO NOTHING
-                        RETURNING tenant, resource, status, tags, amount, amount_unit
+                        RETURNING tenant, resource, status, tags, amount, amount_unit, amount_totals_by
                     ), totals AS (
                         \(unescaped: PostgresAmountTotals.addingSQL(from: "added"))
                     )
@@ -379,23 +390,29 @@ enum PostgresAmountDerivation {
         var ids: [String] = []
         var amounts: [String] = []
         var units: [String] = []
-        for try await (tenant, id, status, sortKey, version, data, tags, amount, unit) in rows.decode(
-            (String, String, String?, String, Int64, String, [String], String?, String?).self
+        var totalsBy: [[String]] = []
+        for try await (tenant, id, status, sortKey, version, data, tags, amount, unit, totals) in rows.decode(
+            (String, String, String?, String, Int64, String, [String], String?, String?, [String]?).self
         ) {
             let record = try RecordColumns.record(
-                tenant: tenant, resource: resource, row: (id, status, sortKey, version, data, tags, amount, unit)
+                tenant: tenant, resource: resource, row: (id, status, sortKey, version, data, tags, amount, unit, totals)
             )
             guard let found = rule(record) else { continue }
             tenants.append(tenant)
             ids.append(id)
             amounts.append(String(found.value))
             units.append(found.unit)
+            totalsBy.append(found.totalsBy)
         }
         guard !ids.isEmpty else { return 0 }
+        // Arrays of arrays cannot travel as one parameter: each list goes as its JSON text.
+        let totalsByTexts = totalsBy.map { JSONValue.array($0.map(JSONValue.string)).serialized }
         try await connection.query(
             """
-            UPDATE records r SET amount = u.amount::numeric, amount_unit = u.unit
-            FROM unnest(\(tenants)::text[], \(ids)::text[], \(amounts)::text[], \(units)::text[]) AS u(tenant, id, amount, unit)
+            UPDATE records r SET amount = u.amount::numeric, amount_unit = u.unit,
+                amount_totals_by = ARRAY(SELECT json_array_elements_text(u.totals_by::json))
+            FROM unnest(\(tenants)::text[], \(ids)::text[], \(amounts)::text[], \(units)::text[], \(totalsByTexts)::text[])
+                AS u(tenant, id, amount, unit, totals_by)
             WHERE r.tenant = u.tenant AND r.resource = \(resource) AND r.id = u.id
             """,
             logger: logger

@@ -6,28 +6,31 @@ import PostgresNIO
 enum RecordColumns {
     /// The columns every record read selects, in this order.
     /// `amount` is `numeric`, read as its exact decimal text.
-    static let names = ["id", "status", "sort_key", "version", "data", "tags", "amount::text", "amount_unit"]
+    static let names = ["id", "status", "sort_key", "version", "data", "tags", "amount::text", "amount_unit", "amount_totals_by"]
     static let list = names.joined(separator: ", ")
 
-    typealias Row = (String, String?, String, Int64, String, [String], String?, String?)
+    typealias Row = (String, String?, String, Int64, String, [String], String?, String?, [String]?)
 
     static func record(tenant: String, resource: String, row: Row) throws -> Record {
-        let (id, status, sortKey, version, dataText, tagTexts, amountText, unit) = row
+        let (id, status, sortKey, version, dataText, tagTexts, amountText, unit, totalsBy) = row
         guard case .object(let data)? = try? JSONValue(parsing: dataText) else {
             throw unreadableData(tenant: tenant, resource: resource, id: id)
         }
         let tags = try self.tags(from: tagTexts, of: "\(resource) \(id) in tenant \(tenant)")
-        var amount: Amount?
-        if let amountText, let unit {
-            guard let value = Int128(amountText) else {
-                throw StoreFailure("stored amount of \(resource) \(id) in tenant \(tenant) is not a whole number")
-            }
-            amount = Amount(value, unit: unit)
-        }
+        let amount = try self.amount(amountText, unit: unit, totalsBy: totalsBy, of: "\(resource) \(id) in tenant \(tenant)")
         return Record(
             tenant: tenant, resource: resource, id: id, status: status, sortKey: sortKey, version: version,
             data: data, tags: tags, amount: amount
         )
+    }
+
+    /// The amount of the `amount`, `amount_unit` and `amount_totals_by` columns (`NULL`: none).
+    static func amount(
+        _ text: String?, unit: String?, totalsBy: [String]?, of record: @autoclosure () -> String
+    ) throws -> Amount? {
+        guard let text, let unit else { return nil }
+        guard let value = Int128(text) else { throw StoreFailure("stored amount of \(record()) is not a whole number") }
+        return Amount(value, unit: unit, totalsBy: totalsBy ?? [])
     }
 
     /// The tags of a `tags` column; `record` names the record in the error.
@@ -72,6 +75,7 @@ enum RecordColumns {
                     "tags": .array(texts(of: record.tags).map(JSONValue.string)),
                     "amount": record.amount.map { .string(String($0.value)) } ?? .null,
                     "amount_unit": record.amount.map { .string($0.unit) } ?? .null,
+                    "amount_totals_by": record.amount.map { .array($0.totalsBy.map(JSONValue.string)) } ?? .null,
                 ])
             }
         ).serialized

@@ -12,7 +12,9 @@ enum SQLiteAmountDerivation {
             return 0
         }
         var given = 0
-        let update = try db.cachedStatement(sql: "UPDATE record SET amount = ?, amount_unit = ? WHERE rowid = ?")
+        let update = try db.cachedStatement(
+            sql: "UPDATE record SET amount = ?, amount_unit = ?, amount_totals_by = ? WHERE rowid = ?"
+        )
         for (resource, rule) in rules.sorted(by: { $0.key < $1.key }) {
             // Read first, then update: an update while the same table's cursor is open may
             // move rows under it.
@@ -24,11 +26,11 @@ enum SQLiteAmountDerivation {
             )
             while let row = try rows.next() {
                 let record = try SQLiteRecordCoding.record(from: row)
-                if let amount = rule(record) { found.append((row[10], record, amount)) }
+                if let amount = rule(record) { found.append((row[SQLiteRecordCoding.columnCount], record, amount)) }
             }
             for (rowID, record, amount) in found {
                 let encoded = SQLiteRecordCoding.encodeAmount(amount)
-                try update.execute(arguments: [encoded.value, encoded.unit, rowID])
+                try update.execute(arguments: [encoded.value, encoded.unit, encoded.totalsBy, rowID])
                 let tags = record.tags.withoutRepeats
                 try SQLiteAmountTotals.move(
                     tenant: record.tenant, resource: record.resource,

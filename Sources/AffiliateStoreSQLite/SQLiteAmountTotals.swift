@@ -30,6 +30,7 @@ enum SQLiteAmountTotals {
     private static func add(
         tenant: String, resource: String, status: String?, tags: [Tag], amount: Amount, sign: Int64, _ db: Database
     ) throws {
+        let tags = amount.totalled(tags)
         guard !tags.isEmpty else { return }
         let value = sign < 0 ? -amount.value : amount.value
         // value = high * 2^32 + low with 0 <= low < 2^32: the sum of two lows fits easily, and

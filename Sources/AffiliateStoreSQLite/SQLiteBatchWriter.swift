@@ -48,14 +48,14 @@ struct SQLiteBatchWriter {
         if let stored = known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource)]?[id] { return stored }
         let statement = try db.cachedStatement(
             sql: """
-                SELECT rowid, version, status, sort_key, tags, amount, amount_unit FROM record
+                SELECT rowid, version, status, sort_key, tags, amount, amount_unit, amount_totals_by FROM record
                 WHERE tenant = ? AND resource = ? AND id = ?
                 """
         )
         return try statement.decodeFirstRow([tenant, resource, id]) { row in
             Stored(
                 rowID: row[0], version: row[1], status: row[2], sortKey: row[3], tagsText: row[4],
-                amount: try SQLiteRecordCoding.amount(row[5], unit: row[6], of: row)
+                amount: try SQLiteRecordCoding.amount(row[5], unit: row[6], totalsBy: row[7], of: row)
             )
         }
     }
@@ -69,7 +69,7 @@ struct SQLiteBatchWriter {
                 """
         )
         let found = try statement.decodeFirstRow([tenant, resource, id]) { row in
-            (try SQLiteRecordCoding.record(from: row), row[10] as Int64)
+            (try SQLiteRecordCoding.record(from: row), row[SQLiteRecordCoding.columnCount] as Int64)
         }
         guard let (record, rowID) = found else { return nil }
         known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource), default: [:]][id] = Stored(
@@ -106,8 +106,8 @@ struct SQLiteBatchWriter {
         }
         if existing.amount != record.amount {
             let amount = SQLiteRecordCoding.encodeAmount(record.amount)
-            assignments += ", amount = ?, amount_unit = ?"
-            arguments += [amount.value, amount.unit]
+            assignments += ", amount = ?, amount_unit = ?, amount_totals_by = ?"
+            arguments += [amount.value, amount.unit, amount.totalsBy]
         }
         arguments += [existing.rowID]
         try db.cachedStatement(sql: "UPDATE record SET \(assignments) WHERE rowid = ?").execute(arguments: arguments)
@@ -158,12 +158,13 @@ struct SQLiteBatchWriter {
         let amount = SQLiteRecordCoding.encodeAmount(record.amount)
         try db.cachedStatement(
             sql: """
-                INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit)
-                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+                INSERT INTO record (tenant, resource, id, status, sort_key, version, data, tags, amount, amount_unit,
+                    amount_totals_by)
+                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             record.tenant, record.resource, record.id, record.status, record.sortKey,
-            SQLiteRecordCoding.encodeData(record.data), tagsText, amount.value, amount.unit,
+            SQLiteRecordCoding.encodeData(record.data), tagsText, amount.value, amount.unit, amount.totalsBy,
         ])
         let tags = record.tags.withoutRepeats
         try insertTags(tags, of: record)

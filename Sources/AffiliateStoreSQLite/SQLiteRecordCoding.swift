@@ -12,7 +12,7 @@ typealias Record = AffiliateCore.Record
 enum SQLiteRecordCoding {
     /// The selected columns, in the order ``record(from:)`` reads them.
     static func columns(_ alias: String) -> String {
-        ["tenant", "resource", "id", "status", "sort_key", "version", "data", "tags", "amount", "amount_unit"]
+        ["tenant", "resource", "id", "status", "sort_key", "version", "data", "tags", "amount", "amount_unit", "amount_totals_by"]
             .map { "\(alias).\($0)" }
             .joined(separator: ", ")
     }
@@ -29,22 +29,28 @@ enum SQLiteRecordCoding {
         }
         return Record(
             tenant: row[0], resource: row[1], id: row[2], status: row[3], sortKey: row[4], version: row[5],
-            data: data, tags: tags, amount: try amount(row[8], unit: row[9], of: row)
+            data: data, tags: tags, amount: try amount(row[8], unit: row[9], totalsBy: row[10], of: row)
         )
     }
 
-    /// The record's amount from its two columns (both `NULL`: none).
-    static func amount(_ text: String?, unit: String?, of row: Row) throws -> Amount? {
+    /// Where the columns after ``columns(_:)``'s start (a row's `rowid`, when selected).
+    static let columnCount = 11
+
+    /// The record's amount from its three columns (all `NULL`: none).
+    static func amount(_ text: String?, unit: String?, totalsBy: String?, of row: Row) throws -> Amount? {
         guard let text, let unit else { return nil }
-        guard let value = Int128(text) else {
+        guard let value = Int128(text),
+            case .array(let names)? = try? JSONValue(parsing: totalsBy ?? "[]"),
+            case let tagNames = names.compactMap(\.stringValue), tagNames.count == names.count
+        else {
             throw StoreFailure("stored record \(row[1] as String)/\(row[2] as String) has an unreadable amount")
         }
-        return Amount(value, unit: unit)
+        return Amount(value, unit: unit, totalsBy: tagNames)
     }
 
-    static func encodeAmount(_ amount: Amount?) -> (value: String?, unit: String?) {
-        guard let amount else { return (nil, nil) }
-        return (String(amount.value), amount.unit)
+    static func encodeAmount(_ amount: Amount?) -> (value: String?, unit: String?, totalsBy: String?) {
+        guard let amount else { return (nil, nil, nil) }
+        return (String(amount.value), amount.unit, JSONValue.array(amount.totalsBy.map(JSONValue.string)).serialized)
     }
 
     static func unreadableData(_ row: Row) -> StoreFailure {

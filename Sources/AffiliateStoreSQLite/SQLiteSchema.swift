@@ -151,6 +151,7 @@ enum SQLiteSchema {
             sql: """
                 ALTER TABLE record ADD COLUMN amount TEXT;
                 ALTER TABLE record ADD COLUMN amount_unit TEXT;
+                ALTER TABLE record ADD COLUMN amount_totals_by TEXT;
 
                 CREATE TABLE record_sum (
                     tenant TEXT NOT NULL,

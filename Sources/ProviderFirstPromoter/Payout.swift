@@ -52,12 +52,12 @@ struct Payout: Sendable {
             tenant: tenant, resource: ResourceName.payouts, id: String(id), status: status, sortKey: RecordID.sortKey(id),
             data: data,
             tags: [Tag(TagName.promoterID, String(promoterID)), Tag(TagName.campaignID, String(campaignID))],
-            amount: Amount(amount, unit: unit)
+            amount: Amount(amount, unit: unit, totalsBy: Balances.totalledBy)
         )
     }
 
     /// The amount of a stored payout record (``ResourceDescriptor/amount``).
-    static let amountRule: AmountRule = { record in Payout(record: record).map { Amount($0.amount, unit: $0.unit) } }
+    static let amountRule: AmountRule = { record in Payout(record: record).map { Amount($0.amount, unit: $0.unit, totalsBy: Balances.totalledBy) } }
 
     /// `due_date`: midnight UTC of the creation day plus the tenant's `payout_due_days`.
     static func dueDate(createdAt: Timestamp, tenant: TenantConfig) -> String? {

@@ -78,6 +78,10 @@ struct Balances: Sendable {
 
     static let none = Balances(earnings: .null, current: .null, paid: .null)
 
+    /// The tags payout and reward amounts are totalled by: balances are per promoter, and
+    /// nothing nests a campaign's sums.
+    static let totalledBy = [TagName.promoterID]
+
     /// The running totals a promoter's balances are made of: its rewards', then its payouts'.
     static func totals(promoterID: Int64) -> [AmountTotalsQuery] {
         let tag = Tag(TagName.promoterID, String(promoterID))

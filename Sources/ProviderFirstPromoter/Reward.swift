@@ -54,7 +54,7 @@ struct Reward: Sendable {
         data["payout_id"] = .id(payoutID)
         var record = Record(
             tenant: tenant, resource: ResourceName.rewards, id: String(id), status: status, sortKey: RecordID.sortKey(id),
-            data: data, amount: Amount(amount, unit: unit)
+            data: data, amount: Amount(amount, unit: unit, totalsBy: Balances.totalledBy)
         )
         record.tags = tags(promoterID: promoterID, promotionID: promotionID, campaignID: campaignID, payoutID: payoutID)
         return record
@@ -70,7 +70,7 @@ struct Reward: Sendable {
     }
 
     /// The amount of a stored reward record (``ResourceDescriptor/amount``).
-    static let amountRule: AmountRule = { record in Reward(record: record).map { Amount($0.amount, unit: $0.unit) } }
+    static let amountRule: AmountRule = { record in Reward(record: record).map { Amount($0.amount, unit: $0.unit, totalsBy: Balances.totalledBy) } }
 
     /// The record attached to `payoutID`, ready for ``Transaction/update(_:)``.
     func attached(to payoutID: Int64) -> Record {

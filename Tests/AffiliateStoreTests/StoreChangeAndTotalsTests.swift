@@ -18,9 +18,16 @@ struct StoreChangeAndTotalsTests {
         TenantEngine(tenant: tenant, store: store, origin: ChangeOrigin(keyID: "acme-main", requestID: request))
     }
 
-    static func payout(_ id: String, status: String = "pending", amount: Int128?, unit: String = "cash", tags: [Tag]) -> Record {
+    /// Amounts totalled by both tags the tests use, or by the promoter only.
+    static let byBoth = ["promoter_id", "campaign_id"]
+    static let byPromoter = ["promoter_id"]
+
+    static func payout(
+        _ id: String, status: String = "pending", amount: Int128?, unit: String = "cash", totalsBy: [String] = byBoth,
+        tags: [Tag]
+    ) -> Record {
         var record = StoreSample.record(id, status: status, tags: tags)
-        record.amount = amount.map { Amount($0, unit: unit) }
+        record.amount = amount.map { Amount($0, unit: unit, totalsBy: totalsBy) }
         return record
     }
 
@@ -28,7 +35,7 @@ struct StoreChangeAndTotalsTests {
     static func recount(_ records: some Sequence<Record>, _ query: AmountTotalsQuery) -> [AmountTotal] {
         var totals: [String: AmountTotal] = [:]
         for record in records where record.resource == query.resource && record.tags.contains(query.tag) {
-            guard let amount = record.amount else { continue }
+            guard let amount = record.amount, amount.totalsBy.contains(query.tag.name) else { continue }
             let key = "\(record.status ?? "")\u{0}\(amount.unit)"
             var total = totals[key] ?? AmountTotal(status: record.status, unit: amount.unit, count: 0, sum: 0)
             total.count += 1
@@ -65,7 +72,8 @@ struct StoreChangeAndTotalsTests {
                 if model.isEmpty || random.next(4) == 0 {
                     let record = Self.payout(
                         "p\(step)", status: statuses[random.next(3)], amount: randomAmount(),
-                        unit: units[random.next(2)], tags: randomTags()
+                        unit: units[random.next(2)], totalsBy: random.next(3) == 0 ? Self.byPromoter : Self.byBoth,
+                        tags: randomTags()
                     )
                     model[record.id] = try await StoreSample.insert([record], into: store)[0]
                     continue
@@ -78,7 +86,9 @@ struct StoreChangeAndTotalsTests {
                     try await store.commit(StoreSample.updating(record))
                     record.version += 1
                 case 1:
-                    record.amount = randomAmount().map { Amount($0, unit: units[random.next(2)]) }
+                    record.amount = randomAmount().map {
+                        Amount($0, unit: units[random.next(2)], totalsBy: random.next(3) == 0 ? Self.byPromoter : Self.byBoth)
+                    }
                     try await store.commit(StoreSample.updating(record))
                     record.version += 1
                 case 2:
@@ -89,7 +99,7 @@ struct StoreChangeAndTotalsTests {
                                 var batch = WriteBatch()
                                 var moved = try #require(stored)
                                 moved.status = "completed"
-                                moved.amount = Amount(1, unit: "cash")
+                                moved.amount = Amount(1, unit: "cash", totalsBy: Self.byBoth)
                                 batch.records = [moved]
                                 throw ChangeRefused(StoreFailure("refused on purpose"))
                             }
@@ -225,7 +235,9 @@ struct StoreChangeAndTotalsTests {
             }
             older.append(StoreSample.record("no-amount", tags: [tag]))
             try await StoreSample.insert(older, into: store)
-            let rule: AmountRule = { record in record.data["cents"]?.integerValue.map { Amount(Int128($0), unit: "cash") } }
+            let rule: AmountRule = { record in
+                record.data["cents"]?.integerValue.map { Amount(Int128($0), unit: "cash", totalsBy: Self.byPromoter) }
+            }
             #expect(try await store.deriveAmounts(["payouts": rule]) == 3)
             let query = AmountTotalsQuery("payouts", tag: tag)
             let expected = [
@@ -233,7 +245,7 @@ struct StoreChangeAndTotalsTests {
                 AmountTotal(status: "pending", unit: "cash", count: 2, sum: 290),
             ]
             #expect(try await store.amountTotals(tenant: "acme", [query]) == [expected])
-            #expect(try await store.record(tenant: "acme", resource: "payouts", id: "o0")?.amount == Amount(250, unit: "cash"))
+            #expect(try await store.record(tenant: "acme", resource: "payouts", id: "o0")?.amount == Amount(250, unit: "cash", totalsBy: Self.byPromoter))
             // Once only: a record written later without an amount is left as it is.
             try await StoreSample.insert([{ var r = StoreSample.record("later", tags: [tag]); r.data["cents"] = .int(1); return r }()], into: store)
             #expect(try await store.deriveAmounts(["payouts": rule]) == 0)
