@@ -138,11 +138,11 @@ public struct TenantEngine: Sendable {
         _ resource: String, id: String,
         _ body: @escaping @Sendable (Record?, inout Transaction) throws -> (value: T, readBack: ReadBack)
     ) async throws -> ChangeOutcome<T> {
-        let tenantID = tenant.id
-        var change = RecordChange<T>(tenant: tenantID, resource: resource, id: id) { [self] stored in
+        // The store reads the record by this tenant's id, so `stored` is never another tenant's.
+        var change = RecordChange<T>(tenant: tenant.id, resource: resource, id: id) { [self] stored in
             var transaction = Transaction(engine: self, now: .now())
             do {
-                let (value, readBack) = try body(stored.flatMap { $0.tenant == tenantID ? $0 : nil }, &transaction)
+                let (value, readBack) = try body(stored, &transaction)
                 return PlannedChange(batch: transaction.batch, readBack: readBack, value: value)
             } catch {
                 throw ChangeRefused(error)

@@ -31,11 +31,10 @@ enum SQLiteAmountDerivation {
             for (rowID, record, amount) in found {
                 let encoded = SQLiteRecordCoding.encodeAmount(amount)
                 try update.execute(arguments: [encoded.value, encoded.unit, encoded.totalsBy, rowID])
-                let tags = record.tags.withoutRepeats
                 try SQLiteAmountTotals.move(
                     tenant: record.tenant, resource: record.resource,
-                    from: .init(status: record.status, tags: tags, amount: nil),
-                    to: .init(status: record.status, tags: tags, amount: amount), in: db
+                    from: .init(status: record.status, tags: record.tags, amount: nil),
+                    to: .init(status: record.status, tags: record.tags, amount: amount), in: db
                 )
             }
             given += found.count

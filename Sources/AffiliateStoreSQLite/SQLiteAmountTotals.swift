@@ -11,7 +11,7 @@ enum SQLiteAmountTotals {
     /// What the totals see of one stored record.
     struct Image: Equatable {
         var status: String?
-        /// Without repeats: a record counts once per tag.
+        /// Only those the amount is totalled by count, once each (``Amount/totalled(_:)``).
         var tags: [Tag]
         var amount: Amount?
     }

@@ -40,12 +40,12 @@ struct SQLiteBatchWriter {
         var amount: Amount?
     }
 
-    /// Stored rows the caller read in this transaction, by (tenant, resource) and id: writing
-    /// them needs no second read (see ``SQLiteStore/change(_:)``).
-    private var known: [SQLiteOrderGenerations.Key: [String: Stored]] = [:]
+    /// The row ``read(tenant:resource:id:)`` found, until it is written: writing it needs no
+    /// second read (see ``SQLiteStore/change(_:)``).
+    private var readRow: (tenant: String, resource: String, id: String, stored: Stored)?
 
     private func stored(tenant: String, resource: String, id: String) throws -> Stored? {
-        if let stored = known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource)]?[id] { return stored }
+        if let row = readRow, row.tenant == tenant, row.resource == resource, row.id == id { return row.stored }
         let statement = try db.cachedStatement(
             sql: """
                 SELECT rowid, version, status, sort_key, tags, amount, amount_unit, amount_totals_by FROM record
@@ -69,19 +69,22 @@ struct SQLiteBatchWriter {
                 """
         )
         let found = try statement.decodeFirstRow([tenant, resource, id]) { row in
-            (try SQLiteRecordCoding.record(from: row), row[SQLiteRecordCoding.columnCount] as Int64)
+            // The tags as stored, not written again from the decoded ones: they are compared
+            // with the new text to see whether the tag index changes.
+            (try SQLiteRecordCoding.record(from: row), row[SQLiteRecordCoding.columnCount] as Int64, row[7] as String)
         }
-        guard let (record, rowID) = found else { return nil }
-        known[SQLiteOrderGenerations.Key(tenant: tenant, resource: resource), default: [:]][id] = Stored(
-            rowID: rowID, version: record.version, status: record.status, sortKey: record.sortKey,
-            tagsText: SQLiteRecordCoding.encodeTags(record.tags), amount: record.amount
+        guard let (record, rowID, tagsText) = found else { return nil }
+        let stored = Stored(
+            rowID: rowID, version: record.version, status: record.status, sortKey: record.sortKey, tagsText: tagsText,
+            amount: record.amount
         )
+        readRow = (tenant, resource, id, stored)
         return record
     }
 
     mutating func write(_ record: Record) throws {
         let existing = try stored(tenant: record.tenant, resource: record.resource, id: record.id)
-        known[SQLiteOrderGenerations.Key(tenant: record.tenant, resource: record.resource)]?[record.id] = nil
+        readRow = nil
         let tagsText = SQLiteRecordCoding.encodeTags(record.tags)
         if record.version == 0 {
             guard existing == nil else { throw StoreConflict.version(resource: record.resource, id: record.id) }

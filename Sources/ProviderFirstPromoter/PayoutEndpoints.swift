@@ -42,7 +42,7 @@ enum PayoutEndpoints {
         }
         let payout = outcome.value
         var renderer = Renderer(engine: call.engine)
-        try renderer.remember(promoterID: payout.promoterID, record: outcome.related.records[0], totals: outcome.related.totals)
+        try renderer.remember(promoterID: payout.promoterID, readBack: outcome.related)
         return .json(.ok, try await renderer.payout(payout))
     }
 

@@ -28,16 +28,21 @@ struct Renderer {
         return try remember(promoterID: id, record: found.records[0], totals: found.totals)
     }
 
-    /// What a change reads back to render a record nesting promoter `id` (see
-    /// ``remember(promoterID:record:totals:)``).
+    /// What a change reads back to render a record nesting promoter `id`; the change's outcome
+    /// goes to ``remember(promoterID:readBack:)``.
     static func readBack(promoterID id: Int64) -> ReadBack {
         ReadBack(records: [(ResourceName.promoters, String(id))], totals: Balances.totals(promoterID: id))
+    }
+
+    /// Makes promoter `id` known from what ``readBack(promoterID:)`` read back.
+    mutating func remember(promoterID id: Int64, readBack related: RelatedRecords) throws {
+        try remember(promoterID: id, record: related.records[0], totals: related.totals)
     }
 
     /// Makes promoter `id` known from its record and the totals of ``Balances/totals(promoterID:)``,
     /// read together (by ``promoter(id:)`` or a change's ``readBack(promoterID:)``).
     @discardableResult
-    mutating func remember(
+    private mutating func remember(
         promoterID id: Int64, record: Record?, totals: [[AmountTotal]]
     ) throws -> (promoter: Promoter?, balances: Balances) {
         var entry: (promoter: Promoter?, balances: Balances) = (nil, .none)

@@ -141,7 +141,7 @@ enum RewardEndpoints {
         }
         let reward = outcome.value
         var renderer = Renderer(engine: call.engine)
-        try renderer.remember(promoterID: reward.promoterID, record: outcome.related.records[0], totals: outcome.related.totals)
+        try renderer.remember(promoterID: reward.promoterID, readBack: outcome.related)
         return .json(.ok, try await renderer.reward(reward))
     }
 
