@@ -19,7 +19,22 @@ struct AdminAPI {
         router.get("/status") { _, _ in Response.json(.ok, await status()) }
         router.get("/tenants") { _, _ in Response.json(.ok, .object(["tenants": tenants(runtime.config)])) }
         router.get("/audit") { request, _ in try await audit(request) }
+        router.get("/metrics") { _, _ in metrics() }
         return router
+    }
+
+    /// The Prometheus text exposition of ``HostMetrics``; only ever on this listener, so a
+    /// tenant's traffic figures never reach the public one.
+    private func metrics() -> Response {
+        guard let metrics = runtime.metrics else {
+            return Response.json(.notFound, .object(["error": .string("metrics are off (serve --metrics off)")]))
+        }
+        let bytes = metrics.exposition()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .contentLength: String(bytes.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     private func status() async -> JSONValue {

@@ -16,14 +16,18 @@ struct HostResponder: HTTPResponder {
     let dialectResponders: [String: RouterResponder<TenantRequestContext>]
     let store: any Store
     let rateLimiter: RateLimiter
+    let metrics: HostMetrics?
+    let accessLog: AccessLog?
 
     static let requestIDField = HTTPField.Name("X-Request-Id")!
     static let healthBody = ByteBuffer(string: "ok")
 
-    init(snapshots: SnapshotCell, registry: ProviderRegistry, store: any Store) {
+    init(snapshots: SnapshotCell, registry: ProviderRegistry, store: any Store, metrics: HostMetrics?, accessLog: AccessLog?) {
         self.snapshots = snapshots
         self.registry = registry
         self.store = store
+        self.metrics = metrics
+        self.accessLog = accessLog
         self.rateLimiter = RateLimiter()
         var responders: [String: RouterResponder<TenantRequestContext>] = [:]
         for provider in registry.providers {
@@ -35,23 +39,52 @@ struct HostResponder: HTTPResponder {
     }
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
         var response: Response
+        var served = ServedRequest()
         if request.uri.path == "/healthz", request.method == .get || request.method == .head {
+            served.route = "/healthz"
             response = Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .contentLength: "2"],
                 body: .init(byteBuffer: Self.healthBody)
             )
         } else {
-            response = await dispatch(request, context: context)
+            response = await dispatch(request, context: context, served: &served)
         }
         response.headers[Self.requestIDField] = context.id
+        if metrics != nil || accessLog != nil {
+            observe(request, response, served: served, duration: ContinuousClock.now - started, requestID: context.id)
+        }
         return response
     }
 
-    private func dispatch(_ incoming: Request, context: BasicRequestContext) async -> Response {
+    /// Counts the request and writes its access log line. Both come after the response is
+    /// built, so neither can change what a client is answered.
+    private func observe(_ request: Request, _ response: Response, served: ServedRequest, duration: Duration, requestID: String) {
+        let method = request.method.rawValue
+        let status = response.status.code
+        metrics?.record(
+            RequestSeries(
+                tenant: served.tenant, dialect: served.dialect, method: method, route: served.route,
+                statusClass: RequestSeries.statusClass(of: status)
+            ),
+            duration: duration
+        )
+        if let accessLog {
+            let (seconds, attoseconds) = duration.components
+            accessLog.write(
+                method: method, status: status,
+                durationMicroseconds: Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000),
+                bytesOut: response.body.contentLength ?? 0, served: served, requestID: requestID
+            )
+        }
+    }
+
+    private func dispatch(_ incoming: Request, context: BasicRequestContext, served: inout ServedRequest) async -> Response {
         let snapshot = snapshots.snapshot
         let config = snapshot.config
         let style = styleProvider(for: incoming)
+        served.dialect = style.dialect
         let limit = config.server.maxBodyBytes
 
         if let length = incoming.headers[.contentLength].flatMap({ Int($0) }), length > limit {
@@ -69,12 +102,16 @@ struct HostResponder: HTTPResponder {
             context.logger.info("unauthorized", metadata: ["path": .string(request.uri.path)])
             return style.response(for: .unauthorized)
         }
+        served.tenant = tenant.id
+        served.dialect = provider.dialect
+        served.keyID = keyID
 
         var rateState: RateLimitState?
         if let limit = tenant.rateLimit {
             let (allowed, state) = rateLimiter.count(key: tenant.id + "\u{0}" + keyID, limit: limit, now: now)
             rateState = state
             if !allowed {
+                metrics?.countRateLimited(tenant: tenant.id)
                 var response = provider.response(for: .rateLimited(state))
                 Self.addRateLimitHeaders(state, to: &response)
                 return response
@@ -107,14 +144,8 @@ struct HostResponder: HTTPResponder {
             logger.error("request failed", metadata: who.merging(["error": .string(String(describing: error))]) { $1 })
             response = provider.response(for: .internalError)
         }
+        if let endpoint = tenantContext.endpointPath, endpoint != "NotFound" { served.route = endpoint }
         if let rateState { Self.addRateLimitHeaders(rateState, to: &response) }
-        logger.debug(
-            "request",
-            metadata: who.merging([
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code),
-            ]) { $1 }
-        )
         return response
     }
 

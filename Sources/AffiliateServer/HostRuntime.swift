@@ -3,6 +3,7 @@ import Foundation
 import AffiliateCore
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
@@ -19,9 +20,16 @@ public final class HostRuntime: Sendable {
     public let snapshots: SnapshotCell
     public let logger: Logger
     public let startedAt: Timestamp
+    /// What `GET /metrics` on the admin listener reports; `nil` when `serve --metrics off`.
+    public let metrics: HostMetrics?
+    /// Where one line per request goes; `nil` when `serve --access-log off`.
+    let accessLog: AccessLog?
     let reloads = ReloadQueue()
 
-    init(configPath: String, registry: ProviderRegistry, loader: ConfigLoader, store: any Store, snapshot: HostSnapshot, logger: Logger) {
+    init(
+        configPath: String, registry: ProviderRegistry, loader: ConfigLoader, store: any Store, snapshot: HostSnapshot,
+        logger: Logger, metrics: HostMetrics?, accessLog: Logger?
+    ) {
         self.configPath = configPath
         self.registry = registry
         self.loader = loader
@@ -29,15 +37,27 @@ public final class HostRuntime: Sendable {
         self.snapshots = SnapshotCell(snapshot)
         self.logger = logger
         self.startedAt = .now()
+        self.metrics = metrics
+        self.accessLog = accessLog.map(AccessLog.init)
+        metrics?.serving(digest: snapshot.config.digest)
     }
 
     /// Loads and validates the file, opens (and migrates) the store and loads every tenant's
     /// fixtures. Throws ``ConfigErrors`` or the store's error; nothing is served until this returns.
-    public static func start(configPath: String, registry: ProviderRegistry, logger: Logger) async throws -> HostRuntime {
+    ///
+    /// - Parameters:
+    ///   - accessLog: receives one line per request; `nil` writes none.
+    ///   - metrics: counts requests, reloads and the store's commits; `nil` counts nothing.
+    public static func start(
+        configPath: String, registry: ProviderRegistry, logger: Logger, accessLog: Logger? = nil,
+        metrics: HostMetrics? = HostMetrics()
+    ) async throws -> HostRuntime {
         let loader = ConfigLoader(registry: registry)
         let loaded = try loader.loadFile(path: configPath)
         let config = loaded.config
-        let store = try await StoreOpener.open(config.storage, registry: registry, logger: logger)
+        let store = try await StoreOpener.open(
+            config.storage, registry: registry, logger: logger, metrics: metrics?.factory ?? NOOPMetricsHandler.instance
+        )
         do {
             try await seed(config.tenants, into: store, logger: logger)
         } catch {
@@ -46,7 +66,8 @@ public final class HostRuntime: Sendable {
         }
         return HostRuntime(
             configPath: configPath, registry: registry, loader: loader, store: store,
-            snapshot: HostSnapshot(ServedConfig(config, source: loaded.source)), logger: logger
+            snapshot: HostSnapshot(ServedConfig(config, source: loaded.source)), logger: logger,
+            metrics: metrics, accessLog: accessLog
         )
     }
 
@@ -68,7 +89,9 @@ public final class HostRuntime: Sendable {
         listen: ListenAddress? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let responder = HostResponder(snapshots: snapshots, registry: registry, store: store)
+        let responder = HostResponder(
+            snapshots: snapshots, registry: registry, store: store, metrics: metrics, accessLog: accessLog
+        )
         let address = listen ?? config.server.listen
         return Application(
             responder: responder,

@@ -25,7 +25,10 @@ extension HostRuntime {
     /// Re-reads the file the server started with and, if every check passes, swaps the new
     /// snapshot in with one pointer change. On any problem nothing is applied.
     public func reload() async -> ReloadOutcome {
+        let started = ContinuousClock.now
         let outcome = await reloads.enqueue { [self] in await self.buildAndSwap() }
+        metrics?.recordReload(outcome, duration: ContinuousClock.now - started)
+        if case .applied(let digest, _, _) = outcome { metrics?.serving(digest: digest) }
         switch outcome {
         case .applied, .unchanged:
             for line in outcome.summary { logger.info("\(line)") }

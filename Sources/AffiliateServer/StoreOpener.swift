@@ -3,6 +3,7 @@ import AffiliateStorePostgres
 import AffiliateStoreSQLite
 import Foundation
 import Logging
+import Metrics
 
 /// Opens the store a `storage.url` names. The only place that knows which stores exist.
 public enum StoreOpener {
@@ -13,8 +14,12 @@ public enum StoreOpener {
     ///
     /// Records stored before amounts were kept apart get theirs from `registry`'s dialects
     /// before the store is handed out (once per store; see ``Store/deriveAmounts(_:)``).
-    public static func open(_ settings: StorageSettings, registry: ProviderRegistry, logger: Logger) async throws -> any Store {
-        let store = try await open(settings.url, logger: logger)
+    /// The store reports its commits, checkpoints and pool waits through `metrics`.
+    public static func open(
+        _ settings: StorageSettings, registry: ProviderRegistry, logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) async throws -> any Store {
+        let store = try await open(settings.url, logger: logger, metrics: metrics)
         do {
             let given = try await store.deriveAmounts(registry.amountRules)
             if given > 0 {
@@ -27,13 +32,16 @@ public enum StoreOpener {
         return store
     }
 
-    private static func open(_ url: String, logger: Logger) async throws -> any Store {
+    private static func open(_ url: String, logger: Logger, metrics: any MetricsFactory) async throws -> any Store {
         if let path = sqlitePath(of: url) {
-            return try await SQLiteStore.open(path: path, logger: logger)
+            return try await SQLiteStore.open(
+                path: path, logger: logger, instruments: StoreInstruments(store: "sqlite", factory: metrics)
+            )
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             let passwordFile = ProcessInfo.processInfo.environment["AFFHOST_DATABASE_PASSWORD_FILE"]
-            return try await PostgresStore.open(url: url, passwordFile: passwordFile, logger: logger)
+            let options = PostgresStore.Options(instruments: StoreInstruments(store: "postgres", factory: metrics))
+            return try await PostgresStore.open(url: url, passwordFile: passwordFile, options: options, logger: logger)
         }
         throw StoreFailure("unsupported storage url \(url): expected sqlite:PATH or postgres://user@host:port/database")
     }

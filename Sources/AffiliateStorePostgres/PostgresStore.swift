@@ -1,5 +1,6 @@
 import AffiliateCore
 import Logging
+import Metrics
 import PostgresNIO
 
 #if canImport(FoundationEssentials)
@@ -24,14 +25,18 @@ public final class PostgresStore: Store {
         public var maximumConnections: Int
         /// Where `AFFHOST_DATABASE_PASSWORD` is looked up.
         public var environment: [String: String]
+        /// Where pool waits, failures and commit times are reported.
+        public var instruments: StoreInstruments
 
         public init(
             operationTimeout: Duration = .seconds(5), maximumConnections: Int = 10,
-            environment: [String: String] = ProcessInfo.processInfo.environment
+            environment: [String: String] = ProcessInfo.processInfo.environment,
+            instruments: StoreInstruments = .none(store: "postgres")
         ) {
             self.operationTimeout = operationTimeout
             self.maximumConnections = maximumConnections
             self.environment = environment
+            self.instruments = instruments
         }
     }
 
@@ -39,6 +44,7 @@ public final class PostgresStore: Store {
     let location: PostgresLocation
     let logger: Logger
     let operationTimeout: Duration
+    let instruments: StoreInstruments
     private let pool: ReconnectingClient
 
     private init(location: PostgresLocation, options: Options, logger: Logger) {
@@ -46,6 +52,7 @@ public final class PostgresStore: Store {
         self.description = location.redacted
         self.logger = logger
         self.operationTimeout = options.operationTimeout
+        self.instruments = options.instruments
         self.pool = ReconnectingClient(
             location: location, maximumConnections: max(1, options.maximumConnections), logger: logger
         )
@@ -106,10 +113,13 @@ public final class PostgresStore: Store {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
         let client = pool.current
+        let asked = ContinuousClock.now
+        let poolWait = instruments.poolWait
         do {
             return try await withDeadline(operationTimeout, serverName: location.serverName) {
                 try await client.withConnection { connection in
-                    try await withTaskCancellationHandler {
+                    poolWait.record(duration: ContinuousClock.now - asked)
+                    return try await withTaskCancellationHandler {
                         try await body(connection)
                     } onCancel: {
                         let _: EventLoopFuture<Void> = connection.close()
@@ -118,6 +128,7 @@ public final class PostgresStore: Store {
             }
         } catch {
             pool.noticeFailure(error)
+            if !(error is StoreConflict || error is ChangeRefused) { instruments.poolFailures.increment() }
             throw location.serviceFailure(error)
         }
     }
@@ -127,12 +138,18 @@ public final class PostgresStore: Store {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
         let logger = self.logger
+        let instruments = self.instruments
         return try await withConnection { connection in
+            let started = ContinuousClock.now
             do {
-                return try await connection.withTransaction(logger: logger) { connection in
+                let value = try await connection.withTransaction(logger: logger) { connection in
                     try await body(connection)
                 }
+                instruments.commitDuration.record(duration: ContinuousClock.now - started)
+                instruments.writesPerCommit.record(1)
+                return value
             } catch let error as PostgresTransactionError {
+                instruments.commitFailures.increment()
                 throw error.closureError ?? error.commitError ?? error.beginError ?? error
             }
         }

@@ -1,3 +1,4 @@
+import AffiliateCore
 import GRDB
 import GRDBSQLite
 import Logging
@@ -71,12 +72,15 @@ final class SQLiteCheckpointer: Sendable {
     /// Checkpoints run so far (tests check that the writer's commits start them).
     var checkpoints: Int { completed.load(ordering: .relaxed) }
 
-    init(path: String, location: String, logger: Logger) throws {
+    private let instruments: StoreInstruments
+
+    init(path: String, location: String, logger: Logger, instruments: StoreInstruments) throws {
         var configuration = Configuration()
         configuration.label = "affhost.checkpointer"
         self.connection = try DatabaseQueue(path: path, configuration: configuration)
         self.location = location
         self.logger = logger
+        self.instruments = instruments
     }
 
     /// Routes the writer connection's post-commit WAL hook to this checkpointer. The hook
@@ -93,6 +97,7 @@ final class SQLiteCheckpointer: Sendable {
             }
             if pages >= SQLiteCheckpointer.inlineThreshold {
                 sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                checkpointer.instruments.inlineCheckpoints.increment()
             } else if checkpointer.logGrew(to: pages) {
                 checkpointer.request()
             }
@@ -140,6 +145,7 @@ final class SQLiteCheckpointer: Sendable {
         }
         if code == SQLITE_OK {
             restarted.add(1, ordering: .relaxed)
+            instruments.logRestarts.increment()
             logPages.store(0, ordering: .relaxed)
             restartAt.store(Self.restartThreshold, ordering: .relaxed)
         } else {
@@ -169,6 +175,7 @@ final class SQLiteCheckpointer: Sendable {
         do {
             try db.checkpoint(.passive)
             completed.add(1, ordering: .relaxed)
+            instruments.backgroundCheckpoints.increment()
         } catch {
             // The next commit over the threshold retries; the writer's inline backstop keeps
             // the log bounded meanwhile.

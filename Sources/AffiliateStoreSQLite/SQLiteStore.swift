@@ -19,7 +19,9 @@ public final class SQLiteStore: Store {
     let checkpointer: SQLiteCheckpointer
     private let logger: Logger
 
-    private init(pool: DatabasePool, checkpointer: SQLiteCheckpointer, description: String, logger: Logger) {
+    private init(
+        pool: DatabasePool, checkpointer: SQLiteCheckpointer, description: String, logger: Logger, instruments: StoreInstruments
+    ) {
         self.pool = pool
         self.checkpointer = checkpointer
         self.description = description
@@ -30,16 +32,20 @@ public final class SQLiteStore: Store {
         // made before it move every generation before any of the group's writes is applied.
         // After it, the log starts over once it grew long.
         self.writes = SQLiteWriteQueue(
-            pool: pool, location: description, logger: logger, groupStarted: { generations.look($0) },
+            pool: pool, location: description, logger: logger, instruments: instruments, groupStarted: { generations.look($0) },
             groupEnded: { checkpointer.restartLogIfLong($0) }
         )
     }
 
-    /// Opens (creating the file and its folder) and migrates. `path` is a file path.
+    /// Opens (creating the file and its folder) and migrates. `path` is a file path; commits
+    /// and checkpoints are reported to `instruments`.
     ///
     /// Throws ``StoreFailure`` when the file cannot be opened, is not an SQLite database, or
     /// was migrated by a newer affhost than this one.
-    public static func open(path: String, logger: Logger = Logger(label: "affhost.store")) async throws -> SQLiteStore {
+    public static func open(
+        path: String, logger: Logger = Logger(label: "affhost.store"),
+        instruments: StoreInstruments = .none(store: "sqlite")
+    ) async throws -> SQLiteStore {
         let description = "sqlite:\(path)"
         let pool: DatabasePool
         do {
@@ -55,14 +61,18 @@ public final class SQLiteStore: Store {
         try await migrate(pool, description: description, logger: logger)
         let checkpointer: SQLiteCheckpointer
         do {
-            checkpointer = try SQLiteCheckpointer(path: path, location: description, logger: logger)
+            checkpointer = try SQLiteCheckpointer(
+                path: path, location: description, logger: logger, instruments: instruments
+            )
             try await pool.writeWithoutTransaction { checkpointer.install(on: $0) }
         } catch {
             try? pool.close()
             throw StoreFailure("\(description): cannot open: \(error)")
         }
         logger.info("store opened", metadata: ["store": "\(description)"])
-        return SQLiteStore(pool: pool, checkpointer: checkpointer, description: description, logger: logger)
+        return SQLiteStore(
+            pool: pool, checkpointer: checkpointer, description: description, logger: logger, instruments: instruments
+        )
     }
 
     private static func configuration() -> Configuration {

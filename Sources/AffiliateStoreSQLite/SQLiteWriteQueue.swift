@@ -1,6 +1,7 @@
 import AffiliateCore
 import GRDB
 import Logging
+import Metrics
 import Synchronization
 
 /// Group commit: writes that arrive while a write transaction is in flight share the next one.
@@ -49,6 +50,7 @@ final class SQLiteWriteQueue: Sendable {
     private let pool: DatabasePool
     private let location: String
     private let logger: Logger
+    private let instruments: StoreInstruments
     private let state = Mutex(State())
     /// Runs at the start of each group transaction, before its writes.
     private let groupStarted: @Sendable (Database) -> Void
@@ -56,13 +58,14 @@ final class SQLiteWriteQueue: Sendable {
     private let groupEnded: @Sendable (Database) -> Void
 
     init(
-        pool: DatabasePool, location: String, logger: Logger,
+        pool: DatabasePool, location: String, logger: Logger, instruments: StoreInstruments,
         groupStarted: @escaping @Sendable (Database) -> Void,
         groupEnded: @escaping @Sendable (Database) -> Void
     ) {
         self.pool = pool
         self.location = location
         self.logger = logger
+        self.instruments = instruments
         self.groupStarted = groupStarted
         self.groupEnded = groupEnded
     }
@@ -173,6 +176,7 @@ final class SQLiteWriteQueue: Sendable {
         var answers: [@Sendable (Error?) -> Void] = []
         answers.reserveCapacity(group.count)
         var tallies = SQLiteTallies()
+        let started = ContinuousClock.now
         do {
             try db.beginTransaction(.immediate)
             groupStarted(db)
@@ -188,12 +192,15 @@ final class SQLiteWriteQueue: Sendable {
             try db.commit()
         } catch {
             try? db.rollback()
+            instruments.commitFailures.increment()
             let failure = error as? StoreFailure ?? StoreFailure("\(location): commit failed: \(error)")
             logger.error("group commit failed", metadata: ["writes": "\(group.count)", "error": "\(failure)"])
             for answer in answers { answer(failure) }
             for write in group.dropFirst(answers.count) { write.abandon(failure) }
             return
         }
+        instruments.commitDuration.record(duration: ContinuousClock.now - started)
+        instruments.writesPerCommit.record(group.count)
         for answer in answers { answer(nil) }
     }
 }
