@@ -89,12 +89,12 @@ enum AffhostProcess {
         let port: Int
         let logFile: String
 
-        init(config: String, in directory: String, port: Int) throws {
+        init(config: String, in directory: String, port: Int, arguments: [String] = []) throws {
             self.port = port
             self.logFile = directory + "/serve.log"
             FileManager.default.createFile(atPath: logFile, contents: nil)
             process.executableURL = URL(fileURLWithPath: AffhostProcess.executable)
-            process.arguments = ["serve", "--config", config]
+            process.arguments = ["serve", "--config", config] + arguments
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
             process.standardOutput = log

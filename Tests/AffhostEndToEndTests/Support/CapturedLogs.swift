@@ -4,9 +4,18 @@ import Synchronization
 /// Collects every log line a test's server writes, at every level, so tests can assert what
 /// never appears in logs (API keys).
 final class CapturedLogs: Sendable {
+    /// One captured line: its message and its metadata, each value as text.
+    struct Entry: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
     private let lines = Mutex<[String]>([])
+    private let captured = Mutex<[Entry]>([])
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var entries: [Entry] { captured.withLock { $0 } }
 
     func logger() -> Logger {
         var logger = Logger(label: "affhost.test") { _ in Handler(sink: self) }
@@ -14,7 +23,10 @@ final class CapturedLogs: Sendable {
         return logger
     }
 
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+    fileprivate func append(_ line: String, _ entry: Entry) {
+        lines.withLock { $0.append(line) }
+        captured.withLock { $0.append(entry) }
+    }
 
     private struct Handler: LogHandler {
         let sink: CapturedLogs
@@ -28,7 +40,10 @@ final class CapturedLogs: Sendable {
 
         func log(event: LogEvent) {
             let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            sink.append("\(event.level) \(event.message) \(merged)")
+            sink.append(
+                "\(event.level) \(event.message) \(merged)",
+                Entry(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" })
+            )
         }
     }
 }

@@ -110,14 +110,17 @@ struct TestHost: Sendable {
     /// Serves an existing configuration file; the caller owns `directory` (restart tests run
     /// twice on one folder).
     static func serve(
-        configPath: String, directory: String, logger: Logger? = nil, _ body: (TestHost) async throws -> Void
+        configPath: String, directory: String, logger: Logger? = nil, accessLog: Logger? = nil,
+        _ body: (TestHost) async throws -> Void
     ) async throws {
         let logger = logger ?? {
             var logger = Logger(label: "affhost.test")
             logger.logLevel = .warning
             return logger
         }()
-        let runtime = try await HostRuntime.start(configPath: configPath, registry: affhostProviders, logger: logger)
+        let runtime = try await HostRuntime.start(
+            configPath: configPath, registry: affhostProviders, logger: logger, accessLog: accessLog
+        )
         let (ports, portContinuation) = AsyncStream.makeStream(of: (String, Int).self)
         // Always a free port, whatever the YAML says, so tests never collide with each other.
         let app = runtime.publicApplication(listen: .tcp(host: "127.0.0.1", port: 0), onServerRunning: { channel in
