@@ -64,6 +64,10 @@ def parse_arguments():
                         help="measure N times, each on a fresh copy of the seeded store; one table per run, "
                              "then the worst p99 and max latency of each scenario (default 1)")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed in any run")
+    parser.add_argument("--overhead", action="store_true",
+                        help="instead of the full run: server CPU per request of healthz and fp_update with the "
+                             "access log and metrics off, then on (serve's defaults), alternating --repeat times "
+                             "(at least 2), each on a fresh copy of the seeded store")
     options = parser.parse_args()
 
     fp_tenants = (options.tenants + 1) // 2
@@ -200,6 +204,10 @@ def run(options, workdir):
     runs = []
     try:
         seeded = seed(options, workdir, tenants, store)
+        if options.overhead:
+            results = measure_overhead(options, workdir, tenants, store)
+            print(report.overhead_table(results), flush=True)
+            return [results]
         for number in range(1, options.repeat + 1):
             if options.repeat > 1:
                 say(f"run {number} of {options.repeat}, on a fresh copy of the seeded store")
@@ -298,6 +306,46 @@ def measure(options, workdir, tenants, run_url, seeded):
     return results
 
 
+OVERHEAD_SETTINGS = {
+    "off": ["--access-log", "off", "--metrics", "off"],
+    "on": [],
+}
+
+
+def measure_overhead(options, workdir, tenants, store):
+    """What the access log and the metrics cost: the same scenarios on servers started with both
+    off and with serve's defaults (both on), in turns, so that drifts of this shared machine
+    touch both settings alike. The access log goes to a file, as it would under systemd."""
+    targets = os.path.join(workdir, "targets.lua")
+    write(targets, generate.targets_lua(tenants))
+    rounds = []
+    for number in range(1, max(2, options.repeat) + 1):
+        measured = {}
+        for setting, arguments in OVERHEAD_SETTINGS.items():
+            run_url = store.fresh()
+            port = free_port()
+            config = os.path.join(workdir, "overhead.yaml")
+            write(config, generate.config_yaml(tenants, port, run_url))
+            log = os.path.join(workdir, f"overhead-{setting}.log")
+            server = Server(options.binary, config, workdir, log, port, arguments)
+            try:
+                say(f"overhead round {number}: access log and metrics {setting}")
+                server.start(timeout=600)
+                measured[setting] = {
+                    name: scenarios.measure(server, name, options, targets, say) for name in ("healthz", "fp_update")
+                }
+                server.stop()
+            finally:
+                server.kill()
+        rounds.append(measured)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": report.machine(),
+        "revision": report.revision(REPOSITORY, options.binary),
+        "overhead_rounds": rounds,
+    }
+
+
 def make_workdir(options):
     if options.workdir:
         workdir = os.path.abspath(options.workdir)
@@ -326,6 +374,15 @@ def main():
     except KeyboardInterrupt:
         print(f"\ninterrupted; work directory: {workdir}", file=sys.stderr)
         return 130
+    if options.overhead:
+        os.makedirs(options.results, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+        path = os.path.join(options.results, f"{stamp}-overhead.json")
+        write(path, json.dumps(runs[0], indent=2) + "\n")
+        print(f"\nwritten: {os.path.relpath(path)}")
+        if not options.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     worst = report.worst(runs)
     if len(runs) > 1:
         print("\n" + report.worst_table(worst, len(runs)))

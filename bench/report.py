@@ -206,3 +206,30 @@ def worst_table(summary, count):
         peak = f"{w['max_ms']:.1f} ({w['max_run']})"
         lines.append(f"{label:<31}{p99:>16}{peak:>16}")
     return "\n".join(lines)
+
+
+def overhead_table(results):
+    """Per scenario and round: server CPU per request and req/s with the access log and metrics
+    off and on, and on/off; then the median ratio over the rounds (the target is fp_update's)."""
+    rounds = results["overhead_rounds"]
+    lines = [f"{'access log + metrics':<22}{'round':>6}{'off CPU us':>12}{'on CPU us':>11}{'on/off':>8}"
+             f"{'off req/s':>11}{'on req/s':>10}"]
+    medians = {}
+    for name in ("healthz", "fp_update"):
+        ratios = []
+        for number, measured in enumerate(rounds, 1):
+            off, on = measured["off"][name], measured["on"][name]
+            ratio = on["server_cpu_us_per_request"] / off["server_cpu_us_per_request"]
+            ratios.append(ratio)
+            lines.append(f"{name:<22}{number:>6}{off['server_cpu_us_per_request']:>12.1f}"
+                         f"{on['server_cpu_us_per_request']:>11.1f}{ratio:>8.3f}"
+                         f"{off['requests_per_s']:>11.0f}{on['requests_per_s']:>10.0f}")
+        ratios.sort()
+        middle = len(ratios) // 2
+        medians[name] = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    results["overhead_median"] = medians
+    lines.append("")
+    for name, ratio in medians.items():
+        target = "  (target <= 1.05: " + ("met" if ratio <= 1.05 else "missed") + ")" if name == "fp_update" else ""
+        lines.append(f"median CPU on/off, {name}: {ratio:.3f}{target}")
+    return "\n".join(lines)

@@ -20,8 +20,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary, config, workdir, log_path, port):
+    def __init__(self, binary, config, workdir, log_path, port, arguments=()):
         self.binary = binary
+        self.arguments = list(arguments)
         self.config = config
         self.workdir = workdir
         self.log_path = log_path
@@ -38,7 +39,7 @@ class Server:
         log = open(self.log_path, "ab")
         started = time.monotonic()
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--config", self.config],
+            [self.binary, "serve", "--config", self.config] + self.arguments,
             cwd=self.workdir, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
         )
         log.close()
