@@ -28,7 +28,7 @@ public final class HostRuntime: Sendable {
 
     init(
         configPath: String, registry: ProviderRegistry, loader: ConfigLoader, store: any Store, snapshot: HostSnapshot,
-        logger: Logger, metrics: HostMetrics?, accessLog: Logger?
+        logger: Logger, metrics: HostMetrics?, accessLog: AccessLog?
     ) {
         self.configPath = configPath
         self.registry = registry
@@ -38,7 +38,7 @@ public final class HostRuntime: Sendable {
         self.logger = logger
         self.startedAt = .now()
         self.metrics = metrics
-        self.accessLog = accessLog.map(AccessLog.init)
+        self.accessLog = accessLog
         metrics?.serving(digest: snapshot.config.digest)
     }
 
@@ -49,7 +49,7 @@ public final class HostRuntime: Sendable {
     ///   - accessLog: receives one line per request; `nil` writes none.
     ///   - metrics: counts requests, reloads and the store's commits; `nil` counts nothing.
     public static func start(
-        configPath: String, registry: ProviderRegistry, logger: Logger, accessLog: Logger? = nil,
+        configPath: String, registry: ProviderRegistry, logger: Logger, accessLog: AccessLog? = nil,
         metrics: HostMetrics? = HostMetrics()
     ) async throws -> HostRuntime {
         let loader = ConfigLoader(registry: registry)

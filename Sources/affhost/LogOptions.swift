@@ -30,6 +30,11 @@ struct LogOptions: ParsableArguments {
         }
         return Logger(label: label)
     }
+
+    /// The request log, laid out for this format's handler; call after ``bootstrap(label:)``.
+    func accessLog() -> AccessLog {
+        AccessLog(logger: Logger(label: "affhost.access"), layout: logFormat == .json ? .metadata : .message)
+    }
 }
 
 /// `on` or `off`, for the parts of `serve` an operator may switch off.

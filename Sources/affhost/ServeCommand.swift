@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             runtime = try await HostRuntime.start(
                 configPath: config, registry: affhostProviders, logger: logger,
-                accessLog: accessLog == .on ? Logger(label: "affhost.access") : nil,
+                accessLog: accessLog == .on ? log.accessLog() : nil,
                 metrics: metrics == .on ? HostMetrics() : nil
             )
         } catch let errors as ConfigErrors {

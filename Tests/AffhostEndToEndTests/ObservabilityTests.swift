@@ -1,6 +1,8 @@
 import AffiliateCore
+import AffiliateServer
 import Foundation
 import Logging
+import PostgresTestSupport
 import Testing
 
 /// The access log, the Prometheus metrics on the admin listener and the flags that turn them
@@ -20,7 +22,7 @@ import Testing
         let path = try TestHost.writeConfig(HostTests.config(acmeExtra: acmeExtra), files: HostTests.fixtures, into: directory)
         var quiet = Logger(label: "affhost.test")
         quiet.logLevel = .warning
-        try await TestHost.serve(configPath: path, directory: directory, logger: quiet, accessLog: logs.logger(), body)
+        try await TestHost.serve(configPath: path, directory: directory, logger: quiet, accessLog: AccessLog(logger: logs.logger(), layout: .metadata), body)
     }
 
     @Test func theAccessLogHasOneLinePerRequestWithItsRouteTemplateAndNoSecrets() async throws {
@@ -141,10 +143,7 @@ import Testing
     func theServedProcessLogsEveryRequestAndNeverASecret(format: [String]) async throws {
         let directory = try TestHost.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = try AffhostProcess.freePort()
-        let path = try TestHost.writeConfig(HostTests.config(), files: HostTests.fixtures, into: directory)
-        let yaml = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:\(port)")
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let port = try Self.writeProcessConfig(into: directory)
         let server = try AffhostProcess.Server(config: "affhost.yaml", in: directory, port: port, arguments: format + ["--log-level", "trace"])
         defer { server.stop() }
         try await server.waitUntilServing()
@@ -189,8 +188,9 @@ import Testing
             #expect(update["duration_us"]?.integerValue != nil)
             #expect(update["bytes_out"]?.integerValue.map { $0 > 100 } == true)
         } else {
-            #expect(access.first?.contains("key_id=acme-main method=PUT") == true)
-            #expect(access.first?.hasSuffix("PUT /api/v1/payouts/update 200") == true)
+            let line = try #require(access.first)
+            #expect(line.contains(" info affhost.access: [AffiliateServer] PUT /api/v1/payouts/update 200 duration_us="))
+            #expect(line.contains(" tenant=acme dialect=firstpromoter-v1 key_id=acme-main request_id="))
         }
         for secret in [
             Self.fpKey, Self.vantioKey, KeyDigest.sha256Hex(Self.fpKey), KeyDigest.sha256Hex(Self.vantioKey),
@@ -203,10 +203,7 @@ import Testing
     @Test func accessLogAndMetricsTurnOffAndAnUnknownLogFormatIsAUsageError() async throws {
         let directory = try TestHost.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = try AffhostProcess.freePort()
-        let path = try TestHost.writeConfig(HostTests.config(), files: HostTests.fixtures, into: directory)
-        let yaml = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:\(port)")
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let port = try Self.writeProcessConfig(into: directory)
 
         let unknown = try AffhostProcess.run(["serve", "--config", "affhost.yaml", "--log-format", "xml"], in: directory)
         #expect(unknown.status == 64)
@@ -226,6 +223,15 @@ import Testing
         #expect(server.log.contains("serving"))
     }
 
+    /// Writes ``HostTests/config`` for `affhost serve` as a process, on a free port it returns.
+    static func writeProcessConfig(into directory: String) throws -> Int {
+        let port = try AffhostProcess.freePort()
+        let path = try TestHost.writeConfig(HostTests.config(), files: HostTests.fixtures, into: directory)
+        let yaml = try String(contentsOfFile: path, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:\(port)").write(toFile: path, atomically: true, encoding: .utf8)
+        return port
+    }
+
     /// `name{labels} value` lines of a Prometheus text exposition, by series.
     static func samples(_ text: String) -> [String: String] {
         var samples: [String: String] = [:]
@@ -234,5 +240,40 @@ import Testing
             samples[String(line[..<space])] = String(line[line.index(after: space)...])
         }
         return samples
+    }
+}
+
+/// The PostgreSQL store's own figures on the metrics endpoint: pool waits, commits, failures.
+@Suite(.enabled(if: PostgresTestCluster.shouldRun, Comment(rawValue: PostgresTestCluster.notInstalled)))
+struct PostgresMetricsTests {
+    @Test func theMetricsShowPoolWaitsAndCommitsOfThePostgresStore() async throws {
+        let cluster = try await PostgresTestCluster.shared()
+        let database = try await cluster.createDatabase()
+        let directory = try TestHost.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try TestHost.writeConfig(TwoInstancesTests.config(storage: cluster.url(database: database)), into: directory)
+        try await TestHost.serve(configPath: path, directory: directory) { host in
+            for status in ["processing", "completed"] {
+                let response = try await host.send(
+                    .put, "/api/v1/payouts/update?id=2710287&status=\(status)", headers: ["X-API-KEY": "fp_fleet"]
+                )
+                #expect(response.status == 200)
+            }
+            let reply = try await host.adminClient().get("/metrics")
+            guard case .string(let text) = reply.body else {
+                Issue.record("metrics answered \(reply.status) \(reply.body)")
+                return
+            }
+            let samples = ObservabilityTests.samples(text)
+            let waits = samples[#"affhost_store_pool_wait_seconds_count{store="postgres"}"#].flatMap(Int.init)
+            #expect(waits.map { $0 >= 2 } == true)
+            let commits = samples[#"affhost_store_commit_duration_seconds_count{store="postgres"}"#].flatMap(Int.init)
+            #expect(commits.map { $0 >= 2 } == true)
+            #expect(samples[#"affhost_store_pool_failures_total{store="postgres"}"#] == "0")
+            #expect(samples[
+                #"affhost_http_requests_total{tenant="acme",dialect="firstpromoter-v1",method="PUT",route="/api/v1/payouts/update",status_class="2xx"}"#
+            ] == "2")
+            #expect(!samples.keys.contains { $0.contains("wal_checkpoints") })
+        }
     }
 }

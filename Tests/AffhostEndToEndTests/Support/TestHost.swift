@@ -110,7 +110,7 @@ struct TestHost: Sendable {
     /// Serves an existing configuration file; the caller owns `directory` (restart tests run
     /// twice on one folder).
     static func serve(
-        configPath: String, directory: String, logger: Logger? = nil, accessLog: Logger? = nil,
+        configPath: String, directory: String, logger: Logger? = nil, accessLog: AccessLog? = nil,
         _ body: (TestHost) async throws -> Void
     ) async throws {
         let logger = logger ?? {
