@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
     ],
     targets: [
         .target(
@@ -40,12 +41,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "AffiliateOpenAPI",
+            dependencies: [
+                "AffiliateCore",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "ProviderFirstPromoter",
-            dependencies: ["AffiliateCore"]
+            dependencies: ["AffiliateCore", "AffiliateOpenAPI", .product(name: "OpenAPIKit", package: "OpenAPIKit")]
         ),
         .target(
             name: "ProviderVantio",
-            dependencies: ["AffiliateCore"]
+            dependencies: ["AffiliateCore", "AffiliateOpenAPI", .product(name: "OpenAPIKit", package: "OpenAPIKit")]
         ),
         .target(
             name: "AffiliateServer",
@@ -66,6 +75,7 @@ let package = Package(
             dependencies: [
                 "AffiliateServer",
                 "AffiliateConfig",
+                "AffiliateOpenAPI",
                 "ProviderFirstPromoter",
                 "ProviderVantio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,8 +98,12 @@ let package = Package(
                 "affhost",
                 "AffiliateServer",
                 "AffiliateConfig",
+                "AffiliateOpenAPI",
                 "AffiliateStoreSQLite",
+                "ProviderFirstPromoter",
+                "ProviderVantio",
                 "PostgresTestSupport",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -19,6 +19,7 @@ struct AdminAPI {
         router.get("/status") { _, _ in Response.json(.ok, await status()) }
         router.get("/tenants") { _, _ in Response.json(.ok, .object(["tenants": tenants(runtime.config)])) }
         router.get("/audit") { request, _ in try await audit(request) }
+        router.get("/openapi/:dialect") { _, context in openAPIDocument(dialect: context.parameters.get("dialect") ?? "") }
         return router
     }
 

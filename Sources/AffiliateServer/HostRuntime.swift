@@ -9,11 +9,13 @@ import UnixSignals
 
 /// A started affhost: its store, its current configuration snapshot and its listeners.
 ///
-/// Created by ``HostRuntime/start(configPath:registry:logger:)``, which refuses to start on any
+/// Created by ``HostRuntime/start(configPath:registry:documents:logger:)``, which refuses to start on any
 /// configuration or storage problem, so a running host always serves a complete snapshot.
 public final class HostRuntime: Sendable {
     public let configPath: String
     public let registry: ProviderRegistry
+    /// The compiled-in dialects' OpenAPI documents, served on the admin listener.
+    public let documents: DialectDocuments
     public let loader: ConfigLoader
     public let store: any Store
     public let snapshots: SnapshotCell
@@ -21,9 +23,13 @@ public final class HostRuntime: Sendable {
     public let startedAt: Timestamp
     let reloads = ReloadQueue()
 
-    init(configPath: String, registry: ProviderRegistry, loader: ConfigLoader, store: any Store, snapshot: HostSnapshot, logger: Logger) {
+    init(
+        configPath: String, registry: ProviderRegistry, documents: DialectDocuments, loader: ConfigLoader, store: any Store,
+        snapshot: HostSnapshot, logger: Logger
+    ) {
         self.configPath = configPath
         self.registry = registry
+        self.documents = documents
         self.loader = loader
         self.store = store
         self.snapshots = SnapshotCell(snapshot)
@@ -33,7 +39,9 @@ public final class HostRuntime: Sendable {
 
     /// Loads and validates the file, opens (and migrates) the store and loads every tenant's
     /// fixtures. Throws ``ConfigErrors`` or the store's error; nothing is served until this returns.
-    public static func start(configPath: String, registry: ProviderRegistry, logger: Logger) async throws -> HostRuntime {
+    public static func start(
+        configPath: String, registry: ProviderRegistry, documents: DialectDocuments, logger: Logger
+    ) async throws -> HostRuntime {
         let loader = ConfigLoader(registry: registry)
         let loaded = try loader.loadFile(path: configPath)
         let config = loaded.config
@@ -45,7 +53,7 @@ public final class HostRuntime: Sendable {
             throw error
         }
         return HostRuntime(
-            configPath: configPath, registry: registry, loader: loader, store: store,
+            configPath: configPath, registry: registry, documents: documents, loader: loader, store: store,
             snapshot: HostSnapshot(ServedConfig(config, source: loaded.source)), logger: logger
         )
     }

@@ -26,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = log.bootstrap(label: "affhost")
         let runtime: HostRuntime
         do {
-            runtime = try await HostRuntime.start(configPath: config, registry: affhostProviders, logger: logger)
+            runtime = try await HostRuntime.start(
+                configPath: config, registry: affhostProviders, documents: try affhostDocuments(), logger: logger
+            )
         } catch let errors as ConfigErrors {
             FileHandle.standardError.write(Data((errors.description + "\n").utf8))
             throw ExitCode(1)

@@ -117,7 +117,9 @@ struct TestHost: Sendable {
             logger.logLevel = .warning
             return logger
         }()
-        let runtime = try await HostRuntime.start(configPath: configPath, registry: affhostProviders, logger: logger)
+        let runtime = try await HostRuntime.start(
+            configPath: configPath, registry: affhostProviders, documents: try affhostDocuments(), logger: logger
+        )
         let (ports, portContinuation) = AsyncStream.makeStream(of: (String, Int).self)
         // Always a free port, whatever the YAML says, so tests never collide with each other.
         let app = runtime.publicApplication(listen: .tcp(host: "127.0.0.1", port: 0), onServerRunning: { channel in
