@@ -11,7 +11,8 @@ extension FirstPromoterProvider: DocumentedDialect {
                 title: "affhost — FirstPromoter REST API v1 (firstpromoter-v1)",
                 description: """
                     FirstPromoter's v1 API as affhost serves it. Every parameter may be sent in the query string, \
-                    a form body or a JSON object body; the body wins. Every success is 200.
+                    a form body or a JSON object body; the body wins. Every success is 200. An unknown path, or \
+                    a served path with another method, answers 404 `{"error": "Not found."}`.
                     """,
                 version: "1"
             ),

@@ -11,7 +11,9 @@ extension VantioProvider: DocumentedDialect {
                 title: "affhost — Vantio ambassador API v1 (vantio-v1)",
                 description: """
                     Vantio's ambassador API as affhost serves it. POST and PUT take JSON objects only; a new record \
-                    answers 201, an idempotent replay 200. Another tenant's record answers like a missing one.
+                    answers 201, an idempotent replay 200. Another tenant's record answers like a missing one. \
+                    An unknown path answers 404 `Route not found`; a served path with another method answers \
+                    405 `Method not allowed` with an `Allow` header listing the served methods.
                     """,
                 version: "1"
             ),
