@@ -18,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
     ],
     targets: [
         .target(
@@ -45,12 +45,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "AffiliateOpenAPI",
+            dependencies: [
+                "AffiliateCore",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "ProviderFirstPromoter",
-            dependencies: ["AffiliateCore"]
+            dependencies: ["AffiliateCore", "AffiliateOpenAPI", .product(name: "OpenAPIKit", package: "OpenAPIKit")]
         ),
         .target(
             name: "ProviderVantio",
-            dependencies: ["AffiliateCore"]
+            dependencies: ["AffiliateCore", "AffiliateOpenAPI", .product(name: "OpenAPIKit", package: "OpenAPIKit")]
         ),
         .target(
             name: "AffiliateServer",
@@ -66,7 +74,6 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
         .executableTarget(
@@ -74,6 +81,7 @@ let package = Package(
             dependencies: [
                 "AffiliateServer",
                 "AffiliateConfig",
+                "AffiliateOpenAPI",
                 "ProviderFirstPromoter",
                 "ProviderVantio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -100,8 +108,12 @@ let package = Package(
                 "affhost",
                 "AffiliateServer",
                 "AffiliateConfig",
+                "AffiliateOpenAPI",
                 "AffiliateStoreSQLite",
+                "ProviderFirstPromoter",
+                "ProviderVantio",
                 "PostgresTestSupport",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

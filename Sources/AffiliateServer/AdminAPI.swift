@@ -20,6 +20,7 @@ struct AdminAPI {
         router.get("/tenants") { _, _ in Response.json(.ok, .object(["tenants": tenants(runtime.config)])) }
         router.get("/audit") { request, _ in try await audit(request) }
         router.get("/metrics") { _, _ in metrics() }
+        router.get("/openapi/:dialect") { _, context in openAPIDocument(dialect: context.parameters.get("dialect") ?? "") }
         return router
     }
 

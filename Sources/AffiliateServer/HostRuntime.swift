@@ -10,11 +10,13 @@ import UnixSignals
 
 /// A started affhost: its store, its current configuration snapshot and its listeners.
 ///
-/// Created by ``HostRuntime/start(configPath:registry:logger:)``, which refuses to start on any
+/// Created by ``HostRuntime/start(configPath:registry:documents:logger:accessLog:metrics:)``, which refuses to start on any
 /// configuration or storage problem, so a running host always serves a complete snapshot.
 public final class HostRuntime: Sendable {
     public let configPath: String
     public let registry: ProviderRegistry
+    /// The compiled-in dialects' OpenAPI documents, served on the admin listener.
+    public let documents: DialectDocuments
     public let loader: ConfigLoader
     public let store: any Store
     public let snapshots: SnapshotCell
@@ -27,11 +29,12 @@ public final class HostRuntime: Sendable {
     let reloads = ReloadQueue()
 
     init(
-        configPath: String, registry: ProviderRegistry, loader: ConfigLoader, store: any Store, snapshot: HostSnapshot,
-        logger: Logger, metrics: HostMetrics?, accessLog: AccessLog?
+        configPath: String, registry: ProviderRegistry, documents: DialectDocuments, loader: ConfigLoader, store: any Store,
+        snapshot: HostSnapshot, logger: Logger, metrics: HostMetrics?, accessLog: AccessLog?
     ) {
         self.configPath = configPath
         self.registry = registry
+        self.documents = documents
         self.loader = loader
         self.store = store
         self.snapshots = SnapshotCell(snapshot)
@@ -46,11 +49,12 @@ public final class HostRuntime: Sendable {
     /// fixtures. Throws ``ConfigErrors`` or the store's error; nothing is served until this returns.
     ///
     /// - Parameters:
+    ///   - documents: the compiled-in dialects' OpenAPI documents, served on the admin listener.
     ///   - accessLog: receives one line per request; `nil` writes none.
     ///   - metrics: counts requests, reloads and the store's commits; `nil` counts nothing.
     public static func start(
-        configPath: String, registry: ProviderRegistry, logger: Logger, accessLog: AccessLog? = nil,
-        metrics: HostMetrics? = HostMetrics()
+        configPath: String, registry: ProviderRegistry, documents: DialectDocuments, logger: Logger,
+        accessLog: AccessLog? = nil, metrics: HostMetrics? = HostMetrics()
     ) async throws -> HostRuntime {
         let loader = ConfigLoader(registry: registry)
         let loaded = try loader.loadFile(path: configPath)
@@ -65,7 +69,7 @@ public final class HostRuntime: Sendable {
             throw error
         }
         return HostRuntime(
-            configPath: configPath, registry: registry, loader: loader, store: store,
+            configPath: configPath, registry: registry, documents: documents, loader: loader, store: store,
             snapshot: HostSnapshot(ServedConfig(config, source: loaded.source)), logger: logger,
             metrics: metrics, accessLog: accessLog
         )

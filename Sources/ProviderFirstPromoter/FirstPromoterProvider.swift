@@ -59,13 +59,11 @@ public struct FirstPromoterProvider: Provider {
         return Self.unservedPrefixes.contains { bare == $0 || bare.hasPrefix($0 + "/") }
     }
 
-    /// Served paths and the vendor paths affhost answers with 404 (spec §1).
+    /// Served paths and the vendor paths affhost answers with 404 (spec §1), from the route table.
     static let recognizedPaths: Set<String> = Set(
-        [
-            "payouts/list", "payouts/create", "payouts/update", "promoters/create", "promoters/update",
-            "promoters/list", "promoters/show", "promoters/delete", "rewards/create", "rewards/list", "rewards/update",
-            "promoters/move_to_campaign", "promoters/add_to_campaign", "promoters/refresh_token",
-        ].map { "/api/v1/" + $0 }
+        (FirstPromoterRouteTable.routes.map { $0.path } + FirstPromoterRouteTable.unservedPaths).map {
+            FirstPromoterRouteTable.prefix + $0
+        }
     )
     static let unservedPrefixes = ["leads", "track", "reports"].map { "/api/v1/" + $0 }
 
@@ -101,9 +99,7 @@ public struct FirstPromoterProvider: Provider {
 
     public func addRoutes(to router: Router<TenantRequestContext>) {
         router.add(middleware: FirstPromoterNotFoundMiddleware())
-        PayoutEndpoints.register(on: router)
-        PromoterEndpoints.register(on: router)
-        RewardEndpoints.register(on: router)
+        FirstPromoterRouteTable.register(on: router)
     }
 
     public func seedData(from document: JSONValue, tenant: TenantConfig) throws(SeedProblems) -> SeedData {

@@ -20,8 +20,8 @@ extension Router<TenantRequestContext> {
     /// client can cause is rendered here in the vendor's shapes. Only `unavailable` (and bugs)
     /// escape, for the host to answer 503 (or 500 and log).
     func firstPromoter(_ method: HTTPRequest.Method, _ path: String, _ endpoint: @escaping FirstPromoterEndpoint) {
-        for suffix in ["", ".json"] {
-            on(RouterPath("/api/v1/" + path + suffix), method: method) { request, context in
+        for suffix in FirstPromoterRouteTable.suffixes {
+            on(RouterPath(FirstPromoterRouteTable.prefix + path + suffix), method: method) { request, context in
                 do {
                     let parameters = try await Parameters.read(from: request, context: context)
                     return try await endpoint(FirstPromoterCall(request: request, context: context, parameters: parameters))

@@ -3,12 +3,6 @@ import Hummingbird
 
 /// `payouts/update`, `payouts/list` and `payouts/create` (spec §8.1-8.3).
 enum PayoutEndpoints {
-    static func register(on router: Router<TenantRequestContext>) {
-        router.firstPromoter(.put, "payouts/update", update)
-        router.firstPromoter(.get, "payouts/list", list)
-        router.firstPromoter(.post, "payouts/create", create)
-    }
-
     static let paymentNotFound = FirstPromoterFailure(.notFound, "Payment not found")
 
     /// The vendor's seed endpoint: `id` required, `status` optional (absent: returned as is).

@@ -3,14 +3,6 @@ import Hummingbird
 
 /// `promoters/create`, `update`, `show`, `list` and `delete` (spec §8.4-8.8).
 enum PromoterEndpoints {
-    static func register(on router: Router<TenantRequestContext>) {
-        router.firstPromoter(.post, "promoters/create", create)
-        router.firstPromoter(.put, "promoters/update", update)
-        router.firstPromoter(.get, "promoters/show", show)
-        router.firstPromoter(.get, "promoters/list", list)
-        router.firstPromoter(.delete, "promoters/delete", delete)
-    }
-
     @Sendable static func create(_ call: FirstPromoterCall) async throws -> Response {
         let parameters = call.parameters
         let campaign = try campaign(parameters, tenant: call.tenant)

@@ -4,12 +4,6 @@ import Hummingbird
 /// `rewards/create`, `rewards/list` and `rewards/update` (spec §8.9-8.11). Every error is a 422,
 /// as the vendor declares no other code for these endpoints.
 enum RewardEndpoints {
-    static func register(on router: Router<TenantRequestContext>) {
-        router.firstPromoter(.post, "rewards/create", create)
-        router.firstPromoter(.get, "rewards/list", list)
-        router.firstPromoter(.put, "rewards/update", update)
-    }
-
     /// Units the vendor knows; `discount_per` / `discount_mon` are coupon rewards affhost does not hold.
     static let invalidRewardType = FirstPromoterFailure.unprocessable(
         "Invalid reward_type. Must be one of: " + RewardUnit.all.joined(separator: ", ")

@@ -1,31 +1,34 @@
 import AffiliateCore
 import Hummingbird
+import OpenAPIKit
 
-/// Every Vantio endpoint, kept as data so the router and the 404/405 answers agree on what is
-/// served: Hummingbird's router reports a known path with another method as not found, and only
-/// this table can tell the two apart.
+/// Every Vantio endpoint, kept as data so the router, the 404/405 answers and the OpenAPI
+/// document agree on what is served: Hummingbird's router reports a known path with another
+/// method as not found, and only this table can tell the two apart.
 enum VantioRouteTable {
     struct Route: Sendable {
         let method: HTTPRequest.Method
         let path: String
         let handler: @Sendable (Request, TenantRequestContext) async throws -> Response
+        /// What the document says about the route.
+        let operation: OpenAPI.Operation
     }
 
     static let routes: [Route] = [
-        Route(method: .get, path: "/api/v1/users", handler: ReadOnlyRoutes.users.list),
-        Route(method: .get, path: "/api/v1/users/:id", handler: ReadOnlyRoutes.users.get),
-        Route(method: .get, path: "/api/v1/posters", handler: ReadOnlyRoutes.posters.list),
-        Route(method: .get, path: "/api/v1/posters/:id", handler: ReadOnlyRoutes.posters.get),
-        Route(method: .get, path: "/api/v1/impressions", handler: ReadOnlyRoutes.impressions.list),
-        Route(method: .get, path: "/api/v1/impressions/:id", handler: ReadOnlyRoutes.impressions.get),
-        Route(method: .get, path: "/api/v1/referrals", handler: ReferralRoutes.list),
-        Route(method: .post, path: "/api/v1/referrals", handler: ReferralRoutes.create),
-        Route(method: .get, path: "/api/v1/referrals/:id", handler: ReferralRoutes.get),
-        Route(method: .put, path: "/api/v1/referrals/:id", handler: ReferralRoutes.update),
-        Route(method: .get, path: "/api/v1/earnings", handler: EarningRoutes.list),
-        Route(method: .post, path: "/api/v1/earnings", handler: EarningRoutes.create),
-        Route(method: .get, path: "/api/v1/earnings/:id", handler: EarningRoutes.get),
-        Route(method: .put, path: "/api/v1/earnings/:id", handler: EarningRoutes.update),
+        Route(method: .get, path: "/api/v1/users", handler: ReadOnlyRoutes.users.list, operation: VantioDocs.listUsers),
+        Route(method: .get, path: "/api/v1/users/:id", handler: ReadOnlyRoutes.users.get, operation: VantioDocs.getUser),
+        Route(method: .get, path: "/api/v1/posters", handler: ReadOnlyRoutes.posters.list, operation: VantioDocs.listPosters),
+        Route(method: .get, path: "/api/v1/posters/:id", handler: ReadOnlyRoutes.posters.get, operation: VantioDocs.getPoster),
+        Route(method: .get, path: "/api/v1/impressions", handler: ReadOnlyRoutes.impressions.list, operation: VantioDocs.listImpressions),
+        Route(method: .get, path: "/api/v1/impressions/:id", handler: ReadOnlyRoutes.impressions.get, operation: VantioDocs.getImpression),
+        Route(method: .get, path: "/api/v1/referrals", handler: ReferralRoutes.list, operation: VantioDocs.listReferrals),
+        Route(method: .post, path: "/api/v1/referrals", handler: ReferralRoutes.create, operation: VantioDocs.createReferral),
+        Route(method: .get, path: "/api/v1/referrals/:id", handler: ReferralRoutes.get, operation: VantioDocs.getReferral),
+        Route(method: .put, path: "/api/v1/referrals/:id", handler: ReferralRoutes.update, operation: VantioDocs.updateReferral),
+        Route(method: .get, path: "/api/v1/earnings", handler: EarningRoutes.list, operation: VantioDocs.listEarnings),
+        Route(method: .post, path: "/api/v1/earnings", handler: EarningRoutes.create, operation: VantioDocs.createEarning),
+        Route(method: .get, path: "/api/v1/earnings/:id", handler: EarningRoutes.get, operation: VantioDocs.getEarning),
+        Route(method: .put, path: "/api/v1/earnings/:id", handler: EarningRoutes.update, operation: VantioDocs.updateEarning),
     ]
 
     private static let patterns: [(segments: [Substring], method: HTTPRequest.Method)] = routes.map {

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime: HostRuntime
         do {
             runtime = try await HostRuntime.start(
-                configPath: config, registry: affhostProviders, logger: logger,
+                configPath: config, registry: affhostProviders, documents: try affhostDocuments(), logger: logger,
                 accessLog: accessLog == .on ? log.accessLog() : nil,
                 metrics: metrics == .on ? HostMetrics() : nil
             )

@@ -119,7 +119,8 @@ struct TestHost: Sendable {
             return logger
         }()
         let runtime = try await HostRuntime.start(
-            configPath: configPath, registry: affhostProviders, logger: logger, accessLog: accessLog
+            configPath: configPath, registry: affhostProviders, documents: try affhostDocuments(), logger: logger,
+            accessLog: accessLog
         )
         let (ports, portContinuation) = AsyncStream.makeStream(of: (String, Int).self)
         // Always a free port, whatever the YAML says, so tests never collide with each other.
