@@ -16,7 +16,7 @@ struct Affhost: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, CheckCommand.self, ReloadCommand.self, StatusCommand.self, TenantsCommand.self,
-            AuditCommand.self, MetricsCommand.self, KeysCommand.self, ImportCommand.self,
+            AuditCommand.self, MetricsCommand.self, KeysCommand.self, ImportCommand.self, WebhooksCommand.self,
         ]
     )
 }
