@@ -1,4 +1,5 @@
 import AffiliateCore
+import Foundation
 
 /// Turns the YAML file into a validated ``HostConfig``, or into every problem it has.
 ///
@@ -6,8 +7,15 @@ import AffiliateCore
 /// all of them need the whole list of problems at once, each with file, line, column and path.
 public struct ConfigLoader: Sendable {
     private let registry: ProviderRegistry
+    private let environment: [String: String]
 
-    public init(registry: ProviderRegistry) { self.registry = registry }
+    /// `environment` is where `{env: NAME}` webhook secrets are read: the process's environment
+    /// as it is when the loader is made. A server makes its loader once, at start, so a reload
+    /// sees the same variables (webhooks.md §2) while it reads `{file: PATH}` secrets anew.
+    public init(registry: ProviderRegistry, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.registry = registry
+        self.environment = environment
+    }
 
     /// Reads and validates the file; fixture files it names are read and validated too.
     public func load(path: String) throws(ConfigErrors) -> HostConfig {
@@ -53,7 +61,7 @@ public struct ConfigLoader: Sendable {
                 file: path, line: position.line, column: position.column, path: "", message: message)])
         }
         let root: YAMLNode
-        let reader = ConfigReader(file: path, registry: registry)
+        let reader = ConfigReader(file: path, registry: registry, environment: environment)
         let (document, tenants) = bytes.withUnsafeBufferPointer { YAMLDocument.configuration($0, reusing: previous) }
         switch document {
         case .empty:
@@ -81,8 +89,10 @@ extension ConfigReader {
         let server = readServer(fields["server"])
         let admin = readAdmin(fields["admin"], server: server)
         let storage = readStorage(fields["storage"])
+        let webhookDelivery = readWebhookDelivery(fields["webhook_delivery"])
         let tenants = readTenants(fields["tenants"], in: fields)
         return HostConfig(
-            sourcePath: sourcePath, digest: digest, server: server, admin: admin, storage: storage, tenants: tenants)
+            sourcePath: sourcePath, digest: digest, server: server, admin: admin, storage: storage,
+            webhookDelivery: webhookDelivery, tenants: tenants)
     }
 }

@@ -16,9 +16,12 @@ final class ConfigReader {
     var keyHashPositions: [Position] = []
     /// What the next load of this file may reuse, filled as tenants are read.
     var tenantSources: [String: TenantSource] = [:]
+    /// Where `{env: NAME}` webhook secrets are looked up.
+    let environment: [String: String]
 
-    init(file: String, registry: ProviderRegistry) {
+    init(file: String, registry: ProviderRegistry, environment: [String: String]) {
         self.log = ProblemLog(file: file)
+        self.environment = environment
         self.dialects = DialectCatalog(registry: registry)
         self.fixtures = FixtureCache()
     }

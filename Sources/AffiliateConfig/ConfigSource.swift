@@ -24,8 +24,9 @@ public struct ConfigSource: Sendable {
 /// One tenant's text in a ``ConfigSource`` and what reading it gave.
 ///
 /// Only tenants that name no fixture file (its records live on disk, may change while the YAML
-/// does not, and are not kept in memory) and whose text holds no anchor or alias (its meaning
-/// would depend on text elsewhere) get one.
+/// does not, and are not kept in memory), no webhook secret file (rotated by rewriting the file,
+/// which a reload must see) and whose text holds no anchor or alias (its meaning would depend on
+/// text elsewhere) get one.
 struct TenantSource: Sendable {
     /// The tenant's mapping, from its first key up to the next token after it.
     let bytes: Range<Int>

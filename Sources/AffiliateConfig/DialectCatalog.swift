@@ -11,6 +11,8 @@ struct DialectCatalog {
         let settingNames: [String]
         let settings: [String: SettingDescriptor]
         let defaultPolicies: [String: StatusPolicy]
+        /// The events `webhooks[].events` may name, in the dialect's order.
+        let webhookEvents: [String]
     }
 
     let names: [String]
@@ -41,7 +43,7 @@ struct DialectCatalog {
             byName[provider.dialect] = Dialect(
                 provider: provider, resourceNames: provider.resources.map(\.name), resources: resources,
                 knownPhases: phases, settingNames: provider.settings.map(\.name), settings: settings,
-                defaultPolicies: policies)
+                defaultPolicies: policies, webhookEvents: provider.webhookEvents)
         }
         self.names = registry.dialects
         self.byName = byName

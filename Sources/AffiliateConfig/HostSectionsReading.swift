@@ -2,7 +2,7 @@ import AffiliateCore
 
 /// `server:`, `admin:` and `storage:`: where affhost listens and keeps its data.
 extension ConfigReader {
-    static let rootKeys = ["server", "admin", "storage", "tenants"]
+    static let rootKeys = ["server", "admin", "storage", "webhook_delivery", "tenants"]
     static let serverKeys = ["listen", "max_body_bytes"]
     static let adminKeys = ["listen", "token_sha256"]
     static let storageKeys = ["url"]

@@ -53,3 +53,48 @@ enum DurationText {
         return count * multiplier
     }
 }
+
+extension DurationText {
+    /// `100ms`, `5s`, `5m`, `2h`, `30d`: the webhook settings' durations, which take
+    /// milliseconds too because tests run retry schedules of a fraction of a second.
+    static func duration(in text: String) -> Duration? {
+        guard text.hasSuffix("ms") else { return seconds(in: text).map { .seconds($0) } }
+        let digits = text.dropLast(2)
+        guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(\.isASCIIDigit), let count = Int64(digits) else {
+            return nil
+        }
+        return .milliseconds(count)
+    }
+}
+
+extension ConfigReader {
+    /// A duration in `ms`, `s`, `m`, `h` or `d`, no shorter than `minimum` and no longer than
+    /// `maximum` (each with the text the message shows for it).
+    func duration(_ field: Field, minimum: (Duration, String), maximum: (Duration, String)? = nil) -> Duration? {
+        duration(field.value, path: field.path, minimum: minimum, maximum: maximum)
+    }
+
+    /// Same, for a list element.
+    func duration(
+        _ node: YAMLNode, path: String, minimum: (Duration, String), maximum: (Duration, String)? = nil
+    ) -> Duration? {
+        guard let text = node.wordText else {
+            typeProblem(expected: "a duration (100ms, 5s, 5m, 2h, 30d)", node, path: path)
+            return nil
+        }
+        guard let duration = DurationText.duration(in: text) else {
+            problem("invalid duration \"\(text)\": expected a whole number followed by ms, s, m, h or d (100ms, 5s, 5m, 2h, 30d)",
+                    at: node, path: path)
+            return nil
+        }
+        if let maximum, duration < minimum.0 || duration > maximum.0 {
+            problem("must be from \(minimum.1) to \(maximum.1)", at: node, path: path)
+            return nil
+        }
+        guard duration >= minimum.0 else {
+            problem("must be at least \(minimum.1)", at: node, path: path)
+            return nil
+        }
+        return duration
+    }
+}

@@ -1,9 +1,11 @@
 import AffiliateCore
 
-/// One tenant: its identity, dialect, keys, vocabularies, campaigns, settings and fixtures.
+/// One tenant: its identity, dialect, keys, vocabularies, campaigns, settings, fixtures and
+/// webhook endpoints.
 extension ConfigReader {
     static let tenantKeys = [
         "name", "dialect", "currency", "api_keys", "statuses", "transitions", "campaigns", "rate_limit", "fixtures",
+        "webhooks",
     ]
 
     func readTenants(_ field: Field?, in root: Fields) -> [TenantConfig] {
@@ -41,11 +43,15 @@ extension ConfigReader {
     }
 
     /// Keeps what the next load needs to reuse a tenant just read, when its text depends on
-    /// nothing else in the file and it names no fixture file.
+    /// nothing else in the file and it names no fixture file and no webhook secret file: those
+    /// files may change while the YAML does not (a secret rotated by rewriting its file), and a
+    /// reload must see them anew. `{env: NAME}` secrets do not stop reuse: a reload sees the
+    /// environment the server started with, so reading them again would give the same keys.
     private func rememberSource(of config: TenantConfig, readFrom field: Field) {
         guard let span = layout.spans[field.key], keyHashPositions.count == config.apiKeys.count,
               case .mapping(let pairs) = field.value.content,
-              !pairs.contains(where: { $0.key.scalarText == "fixtures" })
+              !pairs.contains(where: { $0.key.scalarText == "fixtures" }),
+              !config.readsWebhookSecretFiles
         else { return }
         tenantSources[field.key] = TenantSource(
             bytes: span.bytes, position: span.position, idColumn: span.idColumn, following: span.following,
@@ -77,13 +83,15 @@ extension ConfigReader {
             nonEmptyText(fixturesField).map { (field: fixturesField, path: $0) }
         }
         let document = fixtures.flatMap { fixtureDocument(path: $0.path, namedBy: $0.field) }
+        let webhooks = fields.given("webhooks").map { readWebhooks($0, dialect: dialect) } ?? []
 
         guard log.count == problemsBefore, let provider = dialect?.provider, let name, let currency,
               let apiKeys, let policies
         else { return nil }
         let tenant = TenantConfig(
             id: id, name: name, dialect: provider.dialect, currency: currency, apiKeys: apiKeys,
-            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit)
+            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit,
+            webhooks: webhooks)
         guard let fixtures else { return tenant }
         guard let document else { return nil }
         guard let seed = seedData(for: tenant, provider: provider, from: document, file: fixtures.path,
@@ -92,7 +100,8 @@ extension ConfigReader {
         }
         return TenantConfig(
             id: id, name: name, dialect: provider.dialect, currency: currency, apiKeys: apiKeys,
-            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit, seed: seed)
+            statusPolicies: policies, settings: settings, campaigns: campaigns, rateLimit: rateLimit,
+            webhooks: webhooks, seed: seed)
     }
 
     static func isTenantID(_ id: String) -> Bool {

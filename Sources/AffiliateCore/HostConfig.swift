@@ -9,6 +9,8 @@ public struct HostConfig: Sendable {
     public let server: ServerSettings
     public let admin: AdminSettings
     public let storage: StorageSettings
+    /// `webhook_delivery:`, or its defaults.
+    public let webhookDelivery: WebhookDeliverySettings
     /// In file order.
     public let tenants: [TenantConfig]
     public let tenantsByID: [String: TenantConfig]
@@ -16,13 +18,15 @@ public struct HostConfig: Sendable {
 
     public init(
         sourcePath: String, digest: String, server: ServerSettings, admin: AdminSettings,
-        storage: StorageSettings, tenants: [TenantConfig]
+        storage: StorageSettings, webhookDelivery: WebhookDeliverySettings = WebhookDeliverySettings(),
+        tenants: [TenantConfig]
     ) {
         self.sourcePath = sourcePath
         self.digest = digest
         self.server = server
         self.admin = admin
         self.storage = storage
+        self.webhookDelivery = webhookDelivery
         self.tenants = tenants
         self.tenantsByID = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.keys = KeyIndex(tenants: tenants)
@@ -82,6 +86,7 @@ public struct TenantConfig: Sendable, Hashable {
         let settings: [String: SettingValue]
         let campaigns: [Campaign]
         let rateLimit: RateLimit?
+        let webhooks: [WebhookEndpoint]
         let seed: SeedData
     }
 
@@ -105,17 +110,20 @@ public struct TenantConfig: Sendable, Hashable {
     public var settings: [String: SettingValue] { box.fields.settings }
     public var campaigns: [Campaign] { box.fields.campaigns }
     public var rateLimit: RateLimit? { box.fields.rateLimit }
+    /// `webhooks:`, in YAML order, with their secrets resolved.
+    public var webhooks: [WebhookEndpoint] { box.fields.webhooks }
     /// Demo or migrated records, validated by the dialect; loaded idempotently.
     public var seed: SeedData { box.fields.seed }
 
     public init(
         id: String, name: String, dialect: String, currency: String = "USD", apiKeys: [APIKey],
         statusPolicies: [String: StatusPolicy], settings: [String: SettingValue] = [:],
-        campaigns: [Campaign] = [], rateLimit: RateLimit? = nil, seed: SeedData = SeedData()
+        campaigns: [Campaign] = [], rateLimit: RateLimit? = nil, webhooks: [WebhookEndpoint] = [],
+        seed: SeedData = SeedData()
     ) {
         box = Box(Fields(
             id: id, name: name, dialect: dialect, currency: currency, apiKeys: apiKeys, statusPolicies: statusPolicies,
-            settings: settings, campaigns: campaigns, rateLimit: rateLimit, seed: seed
+            settings: settings, campaigns: campaigns, rateLimit: rateLimit, webhooks: webhooks, seed: seed
         ))
     }
 

@@ -13,6 +13,10 @@ public protocol Provider: Sendable {
     var resources: [ResourceDescriptor] { get }
     /// Tenant settings this dialect reads; `check` refuses settings no dialect declares.
     var settings: [SettingDescriptor] { get }
+    /// The webhook event types this dialect emits (webhooks.md §3), in the order its docs list
+    /// them: the catalogue a tenant's `webhooks[].events` are checked against, and what `"*"`
+    /// subscribes to. Each dialect owns its names and envelope, so this is not shared.
+    var webhookEvents: [String] { get }
 
     /// Reads a credential in this dialect's style (`X-API-KEY`, `Authorization: Bearer`).
     func credential(in request: Request) -> PresentedCredential

@@ -51,7 +51,10 @@ extension HostRuntime {
         }
         let bytes = [UInt8](data)
         let digest = KeyDigest.sha256Hex(bytes: bytes)
-        if digest == current.digest { return .unchanged(digest: digest) }
+        // An unchanged file is a no-op, unless a tenant reads a webhook secret from a file: a
+        // rotation may rewrite only that file, and a reload must see it (webhooks.md §2).
+        let rereadsSecretFiles = current.tenants.contains(where: \.readsWebhookSecretFiles)
+        if digest == current.digest, !rereadsSecretFiles { return .unchanged(digest: digest) }
 
         // Tenants whose text is the served file's are taken as they are: they are the served
         // tenants, so nothing below compares them again.
@@ -74,6 +77,7 @@ extension HostRuntime {
 
         let served = ServedConfig(snapshot: snapshot)
         let prepared = served.changedTenants(in: config, unchanged: unchanged)
+        if digest == current.digest, prepared.isEmpty { return .unchanged(digest: digest) }
         do {
             try await HostRuntime.seed(prepared, into: store, logger: logger)
         } catch {

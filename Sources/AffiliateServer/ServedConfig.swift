@@ -27,7 +27,7 @@ struct ServedConfig: Sendable {
         self.seedFingerprints = fingerprints
         self.config = HostConfig(
             sourcePath: loaded.sourcePath, digest: loaded.digest, server: loaded.server, admin: loaded.admin,
-            storage: loaded.storage, tenants: tenants
+            storage: loaded.storage, webhookDelivery: loaded.webhookDelivery, tenants: tenants
         )
     }
 
@@ -53,7 +53,7 @@ extension TenantConfig {
         guard !seed.isEmpty else { return self }
         return TenantConfig(
             id: id, name: name, dialect: dialect, currency: currency, apiKeys: apiKeys, statusPolicies: statusPolicies,
-            settings: settings, campaigns: campaigns, rateLimit: rateLimit
+            settings: settings, campaigns: campaigns, rateLimit: rateLimit, webhooks: webhooks
         )
     }
 }

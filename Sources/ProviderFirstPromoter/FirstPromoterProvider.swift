@@ -14,6 +14,11 @@ public struct FirstPromoterProvider: Provider {
 
     public var settings: [SettingDescriptor] { Self.settingDescriptors }
 
+    /// webhooks.md §3.1: the vendor's two events this dialect triggers, plus affhost's three.
+    public var webhookEvents: [String] {
+        ["reward_created", "promoter_signed_up", "reward_status_changed", "payout_created", "payout_status_changed"]
+    }
+
     static let payoutDueDays = "payout_due_days"
 
     static let resourceDescriptors = [

@@ -36,6 +36,11 @@ public struct VantioProvider: Provider {
         ]
     }
 
+    /// webhooks.md §3.3: affhost's names, one per label of the vendor's dashboard.
+    public var webhookEvents: [String] {
+        ["referral.created", "referral.status_changed", "earning.created", "earning.status_changed"]
+    }
+
     /// `Authorization: Bearer <key>`; the scheme word in any case, the key taken exactly.
     public func credential(in request: Request) -> PresentedCredential {
         guard let header = request.headers[.authorization] else { return .absent }

@@ -17,6 +17,7 @@ struct Affhost: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CheckCommand.self, ReloadCommand.self, StatusCommand.self, TenantsCommand.self,
             AuditCommand.self, MetricsCommand.self, KeysCommand.self, ImportCommand.self, OpenAPICommand.self,
+            WebhooksCommand.self,
         ]
     )
 }

@@ -7,6 +7,7 @@ struct FakeProvider: Provider {
     let dialect: String
     let resources: [ResourceDescriptor]
     let settings: [SettingDescriptor]
+    var webhookEvents: [String] = []
     let seed: @Sendable (JSONValue, TenantConfig) throws(SeedProblems) -> SeedData
 
     func credential(in request: Request) -> PresentedCredential {
@@ -33,6 +34,8 @@ struct FakeProvider: Provider {
                 defaultWords: ["approved", "pending", "denied"]),
         ],
         settings: [SettingDescriptor(name: "payout_due_days", kind: .integer(0...3650), summary: "days until due")],
+        webhookEvents: ["reward_created", "promoter_signed_up", "reward_status_changed", "payout_created",
+                        "payout_status_changed"],
         seed: seedPayouts)
 
     static let vantio = FakeProvider(
@@ -52,6 +55,7 @@ struct FakeProvider: Provider {
             SettingDescriptor(name: "metadata_update", kind: .choice(["merge", "replace"]), summary: "metadata PATCH"),
             SettingDescriptor(name: "webhook_secret_name", kind: .text, summary: "a text setting"),
         ],
+        webhookEvents: ["referral.created", "referral.status_changed", "earning.created", "earning.status_changed"],
         seed: { _, _ throws(SeedProblems) in SeedData() })
 
     /// Keeps the fixture document as it arrived, to check the YAML to JSON conversion.

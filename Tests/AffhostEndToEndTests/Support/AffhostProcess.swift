@@ -34,12 +34,17 @@ enum AffhostProcess {
         }
     }
 
-    /// Runs a command to completion in `directory`.
-    static func run(_ arguments: [String], in directory: String, input: String? = nil) throws -> Result {
+    /// Runs a command to completion in `directory`, with `environment` added to this process's.
+    static func run(
+        _ arguments: [String], in directory: String, input: String? = nil, environment: [String: String] = [:]
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         // Standard error goes to a file so that only one pipe needs draining.
         let errorPath = FileManager.default.temporaryDirectory.path + "/affhost-stderr-" + UUID().uuidString
