@@ -37,10 +37,6 @@ enum VantioResponses {
 
     /// The endpoint's own responses followed by the common ones, ordered by status code.
     static func responses(_ own: OpenAPI.Response.Map) -> OpenAPI.Response.Map {
-        var all = own
-        for (status, response) in common where all[status] == nil { all[status] = response }
-        var sorted: OpenAPI.Response.Map = [:]
-        for status in all.keys.sorted(by: { $0.rawValue < $1.rawValue }) { sorted[status] = all[status] }
-        return sorted
+        own.adding(common: common)
     }
 }
