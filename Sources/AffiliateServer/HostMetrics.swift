@@ -19,7 +19,8 @@ public final class HostMetrics: Sendable {
 
     private let requests: InstrumentCache<RequestSeries, RequestInstruments>
     private let rateLimited: InstrumentCache<String, CoreMetrics.Counter>
-    private let reloadOutcomes: InstrumentCache<String, CoreMetrics.Counter>
+    /// One counter per ``ReloadOutcome/result``, made up front: the outcomes are fixed.
+    private let reloadOutcomes: [String: CoreMetrics.Counter]
     private let reloadDuration: CoreMetrics.Timer
     private let configInfo = Mutex<(digest: String, gauge: Prometheus.Gauge)?>(nil)
     private let residentMemory: Prometheus.Gauge
@@ -44,9 +45,9 @@ public final class HostMetrics: Sendable {
         rateLimited = InstrumentCache { tenant in
             CoreMetrics.Counter(label: "affhost_rate_limited_total", dimensions: [("tenant", tenant)], factory: factory)
         }
-        reloadOutcomes = InstrumentCache { outcome in
-            CoreMetrics.Counter(label: "affhost_reloads_total", dimensions: [("outcome", outcome)], factory: factory)
-        }
+        reloadOutcomes = Dictionary(uniqueKeysWithValues: ReloadOutcome.results.map { result in
+            (result, CoreMetrics.Counter(label: "affhost_reloads_total", dimensions: [("outcome", result)], factory: factory))
+        })
         reloadDuration = CoreMetrics.Timer(label: "affhost_reload_duration_seconds", factory: factory)
         residentMemory = registry.makeGauge(
             descriptor: MetricNameDescriptor(
@@ -73,12 +74,7 @@ public final class HostMetrics: Sendable {
 
     /// Counts a reload by outcome (`applied`, `unchanged`, `refused`) and times it.
     func recordReload(_ outcome: ReloadOutcome, duration: Duration) {
-        let word = switch outcome {
-        case .applied: "applied"
-        case .unchanged: "unchanged"
-        case .refused: "refused"
-        }
-        reloadOutcomes[word].increment()
+        reloadOutcomes[outcome.result]?.increment()
         reloadDuration.record(duration: duration)
     }
 

@@ -8,19 +8,30 @@ public enum ReloadOutcome: Sendable, Hashable {
     /// Nothing was applied; the previous configuration keeps serving.
     case refused(problems: [String])
 
+    /// `unchanged`, `applied` or `refused`: the admin API's `result` and the reload metric's label.
+    public var result: String {
+        switch self {
+        case .unchanged: "unchanged"
+        case .applied: "applied"
+        case .refused: "refused"
+        }
+    }
+
     public var json: JSONValue {
         switch self {
         case .unchanged(let digest):
-            .object(["result": .string("unchanged"), "digest": .string(digest)])
+            .object(["result": .string(result), "digest": .string(digest)])
         case .applied(let digest, let changes, let milliseconds):
             .object([
-                "result": .string("applied"), "digest": .string(digest), "changes": changes.json,
+                "result": .string(result), "digest": .string(digest), "changes": changes.json,
                 "milliseconds": .number(String(format: milliseconds)),
             ])
         case .refused(let problems):
-            .object(["result": .string("refused"), "errors": .array(problems.map(JSONValue.string))])
+            .object(["result": .string(result), "errors": .array(problems.map(JSONValue.string))])
         }
     }
+
+    static let results = ["applied", "unchanged", "refused"]
 
     /// Lines for a terminal or the log.
     public var summary: [String] {
