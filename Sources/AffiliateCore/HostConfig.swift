@@ -87,7 +87,7 @@ public struct TenantConfig: Sendable, Hashable {
         let campaigns: [Campaign]
         let rateLimit: RateLimit?
         let webhooks: [WebhookEndpoint]
-        let seed: SeedData
+        var seed: SeedData
     }
 
     private final class Box: Sendable {
@@ -125,6 +125,17 @@ public struct TenantConfig: Sendable, Hashable {
             id: id, name: name, dialect: dialect, currency: currency, apiKeys: apiKeys, statusPolicies: statusPolicies,
             settings: settings, campaigns: campaigns, rateLimit: rateLimit, webhooks: webhooks, seed: seed
         ))
+    }
+
+    private init(box: Box) { self.box = box }
+
+    /// The same tenant without its fixture records, which a serving host drops once they are
+    /// loaded. Copies every other field as it is, so a field added later cannot be lost here.
+    public var withoutSeed: TenantConfig {
+        guard !seed.isEmpty else { return self }
+        var fields = box.fields
+        fields.seed = SeedData()
+        return TenantConfig(box: Box(fields))
     }
 
     public static func == (lhs: TenantConfig, rhs: TenantConfig) -> Bool {

@@ -48,12 +48,3 @@ struct ServedConfig: Sendable {
     }
 }
 
-extension TenantConfig {
-    var withoutSeed: TenantConfig {
-        guard !seed.isEmpty else { return self }
-        return TenantConfig(
-            id: id, name: name, dialect: dialect, currency: currency, apiKeys: apiKeys, statusPolicies: statusPolicies,
-            settings: settings, campaigns: campaigns, rateLimit: rateLimit, webhooks: webhooks
-        )
-    }
-}
