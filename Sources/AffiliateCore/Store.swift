@@ -321,10 +321,26 @@ public struct WriteBatch: Sendable, Hashable {
     public var audit: [AuditEvent] = []
     /// Inserted; an existing unexpired entry for the same key is a conflict.
     public var idempotency: [IdempotencyEntry] = []
+    /// Outbox rows: each is rendered and written, with one delivery per endpoint it names, in
+    /// the same commit as the records (webhooks.md §5.1).
+    public var webhookEvents: [WebhookEventDraft] = []
 
     public init() {}
     public var isEmpty: Bool {
         records.isEmpty && claims.isEmpty && releases.isEmpty && audit.isEmpty && idempotency.isEmpty
+            && webhookEvents.isEmpty
+    }
+
+    /// Batches compare by what they write; an event draft's rendering closures are left out
+    /// (see ``WebhookEventDraft``'s `==`).
+    public static func == (lhs: WriteBatch, rhs: WriteBatch) -> Bool {
+        lhs.records == rhs.records && lhs.claims == rhs.claims && lhs.releases == rhs.releases
+            && lhs.audit == rhs.audit && lhs.idempotency == rhs.idempotency && lhs.webhookEvents == rhs.webhookEvents
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(records)
+        hasher.combine(audit)
     }
 }
 

@@ -258,6 +258,32 @@ public struct Transaction: Sendable {
         return change
     }
 
+    /// The ids of the tenant's enabled endpoints subscribed to `type`, in YAML order: empty
+    /// for most tenants, which then stage, render and store nothing for webhooks.
+    public func webhookSubscribers(of type: String) -> [String] {
+        let endpoints = tenant.webhooks
+        if endpoints.isEmpty { return [] }
+        return endpoints.filter { $0.enabled && $0.subscribes(to: type) }.map(\.id)
+    }
+
+    /// Stages the event `type` for `record` when an endpoint subscribes to it; the store renders
+    /// it from what the commit wrote (``WebhookEventDraft``) and queues one delivery per endpoint
+    /// in the same commit. Call it after the change is staged, once per event.
+    public mutating func emit(
+        _ type: String, for record: Record, previousStatus: String?, readBack: ReadBack = .none,
+        render: @escaping @Sendable (RelatedRecords) throws -> JSONValue,
+        envelope: @escaping @Sendable (WebhookEventStamp, JSONValue) -> [UInt8]
+    ) {
+        let endpoints = webhookSubscribers(of: type)
+        guard !endpoints.isEmpty else { return }
+        batch.webhookEvents.append(
+            WebhookEventDraft(
+                tenant: tenant.id, type: type, resource: record.resource, recordID: record.id, previousStatus: previousStatus,
+                status: record.status, endpoints: endpoints, readBack: readBack, render: render, envelope: envelope
+            )
+        )
+    }
+
     /// Stages a unique value for a record; the commit fails if another record holds it.
     public mutating func claim(_ resource: String, name: String, value: String, for recordID: String) {
         batch.claims.append(UniqueClaim(tenant: tenant.id, resource: resource, name: name, value: value, recordID: recordID))

@@ -27,6 +27,9 @@ public final class HostRuntime: Sendable {
     /// Where one line per request goes; `nil` when `serve --access-log off`.
     let accessLog: AccessLog?
     let reloads = ReloadQueue()
+    /// The store's webhook outbox, which the delivery worker and the admin API use.
+    public let webhookQueue: (any WebhookQueue)?
+    let webhookMetrics: WebhookMetrics?
 
     init(
         configPath: String, registry: ProviderRegistry, documents: DialectDocuments, loader: ConfigLoader, store: any Store,
@@ -42,7 +45,21 @@ public final class HostRuntime: Sendable {
         self.startedAt = .now()
         self.metrics = metrics
         self.accessLog = accessLog
+        let queue = store as? any WebhookQueue
+        self.webhookQueue = queue
+        let webhookMetrics = metrics.map(WebhookMetrics.init)
+        self.webhookMetrics = webhookMetrics
+        if let webhookMetrics { queue?.webhookCommits.observe { webhookMetrics.countEvents($0) } }
         metrics?.serving(digest: snapshot.config.digest)
+    }
+
+    /// The service that sends queued webhook deliveries; `serve` runs it beside the listeners.
+    public func webhookWorker() -> (any Service)? {
+        guard let webhookQueue else { return nil }
+        return WebhookDeliveryWorker(
+            queue: webhookQueue, snapshots: snapshots, metrics: webhookMetrics, logger: logger,
+            owner: WebhookDeliveryWorker.instanceName()
+        )
     }
 
     /// Loads and validates the file, opens (and migrates) the store and loads every tenant's
@@ -137,9 +154,13 @@ public final class HostRuntime: Sendable {
             ])
         })
         let admin = try adminApplication()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app), .init(service: admin), .init(service: HangupReloader(runtime: self)),
+        ]
+        if let worker = webhookWorker() { services.append(.init(service: worker)) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: admin), .init(service: HangupReloader(runtime: self))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
             )
         )

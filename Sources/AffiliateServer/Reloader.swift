@@ -86,6 +86,7 @@ extension HostRuntime {
 
         let next = ServedConfig(config, source: loaded.source)
         snapshots.replace(with: HostSnapshot(next))
+        await applyWebhookChanges(next.config)
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var changes = ConfigChanges(from: current, to: next.config, unchanged: unchanged)
@@ -139,5 +140,19 @@ extension HostRuntime {
             }
         }
         return problems
+    }
+
+    /// The webhook side of a swap (webhooks.md §5.6): the queues of removed endpoints are
+    /// cancelled, and the worker looks again at once (a new URL lifts a 410 pause). A failure
+    /// is logged; the worker's start and the next reload cancel again.
+    func applyWebhookChanges(_ config: HostConfig) async {
+        guard let webhookQueue else { return }
+        do {
+            let cancelled = try await webhookQueue.cancelDeliveries(keeping: WebhookDeliveryWorker.allEndpoints(of: config))
+            if cancelled > 0 { logger.info("webhook deliveries cancelled", metadata: ["count": "\(cancelled)"]) }
+        } catch {
+            logger.warning("webhook deliveries of removed endpoints not cancelled", metadata: ["error": "\(error)"])
+        }
+        webhookQueue.webhookCommits.ring()
     }
 }

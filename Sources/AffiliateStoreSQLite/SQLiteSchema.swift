@@ -11,6 +11,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v1", migrate: createVersion1)
         migrator.registerMigration("v2", migrate: countTagsPerStatus)
         migrator.registerMigration("v3", migrate: keepAmountTotals)
+        migrator.registerMigration("v4", migrate: keepWebhookOutbox)
         return migrator
     }()
 
@@ -168,6 +169,72 @@ enum SQLiteSchema {
 
                 CREATE TABLE store_note (
                     name TEXT NOT NULL PRIMARY KEY
+                ) WITHOUT ROWID;
+                """
+        )
+    }
+
+    /// v4: the webhook outbox (webhooks.md §5). `webhook_event` keeps each event's body as it
+    /// will be sent; `webhook_delivery` one row per (event, endpoint) with its state, schedule
+    /// and lease; `webhook_attempt` every request made; `webhook_pause` the endpoints a 410
+    /// paused, with the URL that answered it. Times are Unix microseconds.
+    private static func keepWebhookOutbox(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE webhook_event (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    public_id TEXT NOT NULL UNIQUE,
+                    tenant TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT,
+                    at INTEGER NOT NULL,
+                    body BLOB NOT NULL
+                );
+                CREATE INDEX webhook_event_time ON webhook_event(at);
+
+                CREATE TABLE webhook_delivery (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL,
+                    tenant TEXT NOT NULL,
+                    endpoint_id TEXT NOT NULL,
+                    record_key TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    schedule_base INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER,
+                    last_attempt_at INTEGER,
+                    response_code INTEGER,
+                    response_body TEXT,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    lease_owner TEXT,
+                    lease_token TEXT,
+                    lease_until INTEGER
+                );
+                CREATE INDEX webhook_delivery_due ON webhook_delivery(state, next_attempt_at);
+                CREATE INDEX webhook_delivery_order ON webhook_delivery(tenant, endpoint_id, record_key, event_seq);
+                CREATE INDEX webhook_delivery_event ON webhook_delivery(event_seq);
+
+                CREATE TABLE webhook_attempt (
+                    delivery_id INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    duration_us INTEGER NOT NULL,
+                    response_code INTEGER,
+                    error TEXT,
+                    response_body TEXT
+                );
+                CREATE INDEX webhook_attempt_delivery ON webhook_attempt(delivery_id);
+
+                CREATE TABLE webhook_pause (
+                    tenant TEXT NOT NULL,
+                    endpoint_id TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, endpoint_id)
                 ) WITHOUT ROWID;
                 """
         )

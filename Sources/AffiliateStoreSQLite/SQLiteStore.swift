@@ -18,6 +18,7 @@ public final class SQLiteStore: Store {
     let writes: SQLiteWriteQueue
     let checkpointer: SQLiteCheckpointer
     private let logger: Logger
+    public let webhookCommits = WebhookCommitSignal()
 
     private init(
         pool: DatabasePool, checkpointer: SQLiteCheckpointer, description: String, logger: Logger, instruments: StoreInstruments
@@ -129,7 +130,7 @@ public final class SQLiteStore: Store {
     /// Runs a read on a reader connection. A read of one statement sees one committed state
     /// by itself; `snapshot` wraps several statements in one read transaction so that they
     /// agree (a page and its total).
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         snapshot: Bool = false, _ body: @escaping @Sendable (SQLiteRecordReader) throws -> T
     ) async throws -> T {
         do {
@@ -239,7 +240,7 @@ public final class SQLiteStore: Store {
     // MARK: Writes
 
     /// Runs a write in the next group transaction, once it is durable.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (inout SQLiteBatchWriter) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (inout SQLiteBatchWriter) throws -> T) async throws -> T {
         do {
             return try await writes.perform { db, tallies in
                 var writer = SQLiteBatchWriter(db: db)
@@ -257,9 +258,12 @@ public final class SQLiteStore: Store {
         let ticket = SQLiteOrderGenerations.Ticket(orderGenerations)
         defer { ticket.finish() }
         try await write { writer in
-            try writer.apply(batch, now: .now())
+            let now = Timestamp.now()
+            try writer.apply(batch, now: now)
+            try writer.queue(batch.webhookEvents, now: now)
             ticket.mark(writer.reordered)
         }
+        webhookCommits.committed(batch.webhookEvents)
     }
 
     /// The whole change runs in the next group transaction on the writer connection: the
@@ -269,18 +273,25 @@ public final class SQLiteStore: Store {
     public func change<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
         let ticket = SQLiteOrderGenerations.Ticket(orderGenerations)
         defer { ticket.finish() }
-        return try await write { writer in
+        let (outcome, queued) = try await write { writer in
             let stored = try writer.read(tenant: change.tenant, resource: change.resource, id: change.id)
             let plan = try change.plan(stored)
-            try writer.apply(plan.batch, now: .now())
+            let now = Timestamp.now()
+            try writer.apply(plan.batch, now: now)
             ticket.mark(writer.reordered)
             let readBack = plan.readBack
-            guard !readBack.isEmpty else { return ChangeOutcome(value: plan.value, related: .empty) }
-            let related = try SQLiteRecordReader(db: writer.db).related(
-                tenant: change.tenant, ids: readBack.records, pages: [], totals: readBack.totals
-            )
-            return ChangeOutcome(value: plan.value, related: related)
+            var related = RelatedRecords.empty
+            if !readBack.isEmpty {
+                related = try SQLiteRecordReader(db: writer.db).related(
+                    tenant: change.tenant, ids: readBack.records, pages: [], totals: readBack.totals
+                )
+            }
+            let events = plan.batch.webhookEvents
+            try writer.queue(events, now: now, known: (readBack, related))
+            return (ChangeOutcome(value: plan.value, related: related), events)
         }
+        webhookCommits.committed(queued)
+        return outcome
     }
 
     /// One write transaction over every record still without an amount, then a note that it
@@ -354,7 +365,7 @@ public final class SQLiteStore: Store {
 
     /// Conflicts and failures pass through; anything else (an SQLite error) becomes a
     /// ``StoreFailure`` naming this store.
-    private func storeError(_ error: Error) -> Error {
+    func storeError(_ error: Error) -> Error {
         switch error {
         case is StoreConflict, is StoreFailure, is ChangeRefused: error
         default: StoreFailure("\(description): \(error)")

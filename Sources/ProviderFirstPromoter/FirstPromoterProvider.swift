@@ -16,7 +16,7 @@ public struct FirstPromoterProvider: Provider {
 
     /// webhooks.md §3.1: the vendor's two events this dialect triggers, plus affhost's three.
     public var webhookEvents: [String] {
-        ["reward_created", "promoter_signed_up", "reward_status_changed", "payout_created", "payout_status_changed"]
+        FirstPromoterWebhooks.catalogue
     }
 
     static let payoutDueDays = "payout_due_days"

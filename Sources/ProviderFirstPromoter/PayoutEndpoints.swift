@@ -32,6 +32,9 @@ enum PayoutEndpoints {
             }
             tx.update(record)
             guard let changed = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            FirstPromoterWebhooks.emit(
+                FirstPromoterWebhooks.payoutStatusChanged, payout: changed, record: record, previousStatus: change.from, on: &tx
+            )
             return (changed, readBack)
         }
         let payout = outcome.value
@@ -126,6 +129,11 @@ enum PayoutEndpoints {
             if change?.toPhase == .settled { record.data["date_paid"] = .string(tx.now.iso8601Milliseconds) }
             tx.insert(record)
             for reward in unpaid { tx.update(reward.attached(to: id)) }
+            if let created = Payout(record: record) {
+                FirstPromoterWebhooks.emit(
+                    FirstPromoterWebhooks.payoutCreated, payout: created, record: record, previousStatus: nil, on: &tx
+                )
+            }
             return record
         }
         guard let payout = Payout(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }

@@ -61,7 +61,9 @@ enum PromoterEndpoints {
                 note: parameters["note"], parentPromoterID: parentID, authToken: authToken,
                 profile: Promoter.profile(id: profileID) { parameters[$0] }, promotions: [promotion]
             )
-            tx.insert(promoter.stored(tenant: tx.tenant.id))
+            let record = promoter.stored(tenant: tx.tenant.id)
+            tx.insert(record)
+            FirstPromoterWebhooks.emitSignedUp(promoter, record: record, on: &tx)
             stale.release(in: &tx)
             for claim in promoter.claims {
                 tx.claim(ResourceName.promoters, name: claim.name, value: claim.value, for: String(id))

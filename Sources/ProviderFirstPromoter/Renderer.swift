@@ -54,8 +54,18 @@ struct Renderer {
         return entry
     }
 
+    /// Promoter `id` and its balances from what a commit read back (``readBack(promoterID:)``),
+    /// for an object rendered inside the commit (a webhook event's `data`).
+    mutating func promoter(id: Int64, readBack related: RelatedRecords) throws -> (promoter: Promoter?, balances: Balances) {
+        try remember(promoterID: id, record: related.records[0], totals: related.totals)
+    }
+
     mutating func payout(_ payout: Payout) async throws -> JSONValue {
         let (promoter, balances) = try await promoter(id: payout.promoterID)
+        return self.payout(payout, promoter: promoter, balances: balances)
+    }
+
+    mutating func payout(_ payout: Payout, promoter: Promoter?, balances: Balances) -> JSONValue {
         var object = JSONObject()
         object["id"] = .int(payout.id)
         object["status"] = .string(payout.status)
@@ -73,6 +83,10 @@ struct Renderer {
 
     mutating func reward(_ reward: Reward) async throws -> JSONValue {
         let (promoter, balances) = try await promoter(id: reward.promoterID)
+        return self.reward(reward, promoter: promoter, balances: balances)
+    }
+
+    mutating func reward(_ reward: Reward, promoter: Promoter?, balances: Balances) -> JSONValue {
         var object = JSONObject()
         object["id"] = .int(reward.id)
         object["status"] = .string(reward.status)
@@ -98,6 +112,10 @@ struct Renderer {
             balances = Balances(rewards: totals[0], payouts: totals[1], tenant: tenant)
             promoters[stored.id] = (stored, balances)
         }
+        return fullPromoter(stored, balances: balances)
+    }
+
+    func fullPromoter(_ stored: Promoter, balances: Balances) -> JSONValue {
         var object = short(stored, balances: balances)
         object["profile"] = .object(stored.profile)
         object["promotions"] = .array(stored.promotions.map { promotion($0, promoterID: stored.id) })

@@ -54,6 +54,11 @@ enum RewardEndpoints {
             }
             tx.insert(record)
             if let eventID { tx.claim(ResourceName.rewards, name: ClaimName.eventID, value: eventID, for: String(id)) }
+            if let created = Reward(record: record) {
+                FirstPromoterWebhooks.emit(
+                    FirstPromoterWebhooks.rewardCreated, reward: created, record: record, previousStatus: nil, on: &tx
+                )
+            }
             return record
         }
         return try await render(record, engine: call.engine)
@@ -124,13 +129,18 @@ enum RewardEndpoints {
             guard let reward = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
             let readBack = Renderer.readBack(promoterID: reward.promoterID)
             guard let status else { return (reward, readBack) }
+            let change: StatusChange
             do throws(EngineError) {
-                guard try tx.setStatus(of: &record, to: status) != nil else { return (reward, readBack) }
+                guard let made = try tx.setStatus(of: &record, to: status) else { return (reward, readBack) }
+                change = made
             } catch {
                 throw FirstPromoterFailure.status(error, noun: "reward") ?? FirstPromoterFailure(escaped: error)
             }
             tx.update(record)
             guard let changed = Reward(record: record) else { throw StoredDataError(resource: record.resource, id: record.id) }
+            FirstPromoterWebhooks.emit(
+                FirstPromoterWebhooks.rewardStatusChanged, reward: changed, record: record, previousStatus: change.from, on: &tx
+            )
             return (changed, readBack)
         }
         let reward = outcome.value

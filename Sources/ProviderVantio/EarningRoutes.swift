@@ -51,6 +51,7 @@ enum EarningRoutes {
                 record.data["paid_at"] = .string(tx.now.iso8601Seconds)
             }
             tx.insert(record)
+            VantioWebhooks.emitCreated(record, on: &tx)
             return record
         }
     }
@@ -94,6 +95,7 @@ enum EarningRoutes {
             }
             record.data["updated_at"] = .string(tx.now.iso8601Seconds)
             tx.update(record)
+            VantioWebhooks.emitStatusChange(record, previousStatus: stored?.status, on: &tx)
             return (record, .none)
         }.value
         return Response.json(.ok, .object(record.data))

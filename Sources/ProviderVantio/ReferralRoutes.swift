@@ -52,6 +52,7 @@ enum ReferralRoutes {
                 record.data["verified_at"] = .string(tx.now.iso8601Seconds)
             }
             tx.insert(record)
+            VantioWebhooks.emitCreated(record, on: &tx)
             return record
         }
     }
@@ -95,6 +96,7 @@ enum ReferralRoutes {
             }
             record.data["updated_at"] = .string(tx.now.iso8601Seconds)
             tx.update(record)
+            VantioWebhooks.emitStatusChange(record, previousStatus: stored?.status, on: &tx)
             return (record, .none)
         }.value
         return Response.json(.ok, .object(record.data))

@@ -38,7 +38,7 @@ public struct VantioProvider: Provider {
 
     /// webhooks.md §3.3: affhost's names, one per label of the vendor's dashboard.
     public var webhookEvents: [String] {
-        ["referral.created", "referral.status_changed", "earning.created", "earning.status_changed"]
+        VantioWebhooks.catalogue
     }
 
     /// `Authorization: Bearer <key>`; the scheme word in any case, the key taken exactly.

@@ -1,0 +1,69 @@
+import Synchronization
+
+/// A doorbell from the commits that queue deliveries to the worker that sends them.
+///
+/// Rings coalesce: however many commits ring while the worker is busy, it wakes once and then
+/// leases everything due, so a burst of writes costs the worker one pass, not one per write.
+/// A ring with nobody waiting is kept for the next wait, so none is lost.
+public final class WebhookCommitSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: (number: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var waits: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let observer = Mutex<(@Sendable ([(tenant: String, type: String)]) -> Void)?>(nil)
+
+    public init() {}
+
+    /// Counts committed events somewhere (the host's metrics); one observer.
+    public func observe(_ observer: @escaping @Sendable ([(tenant: String, type: String)]) -> Void) {
+        self.observer.withLock { $0 = observer }
+    }
+
+    /// A commit queued these events: report them and ring.
+    public func committed(_ drafts: [WebhookEventDraft]) {
+        guard !drafts.isEmpty else { return }
+        if let observer = observer.withLock({ $0 }) { observer(drafts.map { ($0.tenant, $0.type) }) }
+        ring()
+    }
+
+    public func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next ring (at once if one came since the last wait) or after `timeout`.
+    /// One waiter at a time.
+    public func wait(timeout: Duration) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let number = state.withLock { state -> UInt64? in
+                if state.pending {
+                    state.pending = false
+                    return nil
+                }
+                state.waits += 1
+                state.waiter = (state.waits, continuation)
+                return state.waits
+            }
+            guard let number else { return continuation.resume() }
+            Task {
+                try? await Task.sleep(for: timeout)
+                let expired = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let waiter = state.waiter, waiter.number == number else { return nil }
+                    state.waiter = nil
+                    return waiter.continuation
+                }
+                expired?.resume()
+            }
+        }
+    }
+}
