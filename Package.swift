@@ -97,7 +97,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "AffiliateCoreTests", dependencies: ["AffiliateCore"]),
+        .testTarget(name: "AffiliateCoreTests", dependencies: ["AffiliateCore", "IndependentHMAC"]),
+        .target(name: "IndependentHMAC", path: "Tests/IndependentHMAC"),
         .testTarget(name: "AffiliateConfigTests", dependencies: ["AffiliateConfig"]),
         .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
         .testTarget(
@@ -115,6 +116,7 @@ let package = Package(
                 "ProviderFirstPromoter",
                 "ProviderVantio",
                 "PostgresTestSupport",
+                "IndependentHMAC",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -21,6 +21,7 @@ struct AdminAPI {
         router.get("/audit") { request, _ in try await audit(request) }
         router.get("/metrics") { _, _ in metrics() }
         router.get("/openapi/:dialect") { _, context in openAPIDocument(dialect: context.parameters.get("dialect") ?? "") }
+        addWebhookRoutes(to: router)
         return router
     }
 

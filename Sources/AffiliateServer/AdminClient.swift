@@ -73,14 +73,18 @@ public struct AdminClient: Sendable {
 
     public func get(_ path: String) async throws -> Reply { try await send("GET", path) }
     public func post(_ path: String) async throws -> Reply { try await send("POST", path) }
+    /// A POST with a JSON body.
+    public func post(_ path: String, json: JSONValue) async throws -> Reply {
+        try await send("POST", path, body: json.serializedBytes)
+    }
 
     /// One request on its own connection, on a thread that may block: the server closes the
     /// connection after answering, and a server that is not running is reported at once.
-    private func send(_ method: String, _ path: String) async throws -> Reply {
+    private func send(_ method: String, _ path: String, body: [UInt8] = []) async throws -> Reply {
         let exchange = address.exchange
         let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         let response = try await NIOThreadPool.singleton.runIfActive {
-            try exchange.perform(method: method, path: path, headers: headers)
+            try exchange.perform(method: method, path: path, headers: headers, body: body)
         }
         let json = (try? JSONValue(parsing: response.body)) ?? .string(String(decoding: response.body, as: UTF8.self))
         return Reply(status: response.status, body: json)

@@ -53,15 +53,16 @@ struct AdminExchange: Sendable {
     let hostHeader: String
 
     /// Sends `method path` with the given extra header lines and reads the whole response.
-    func perform(method: String, path: String, headers: [(String, String)]) throws -> Response {
+    func perform(method: String, path: String, headers: [(String, String)], body: [UInt8] = []) throws -> Response {
         let socket = try openConnection()
         defer { close(socket) }
         try setTimeout(socket, option: SO_RCVTIMEO, seconds: Self.responseTimeoutSeconds)
         try setTimeout(socket, option: SO_SNDTIMEO, seconds: Self.responseTimeoutSeconds)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        request += "Content-Length: 0\r\nConnection: close\r\n\r\n"
-        try writeAll(socket, Array(request.utf8))
+        if !body.isEmpty { request += "Content-Type: application/json\r\n" }
+        request += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        try writeAll(socket, Array(request.utf8) + body)
         return try readResponse(socket)
     }
 

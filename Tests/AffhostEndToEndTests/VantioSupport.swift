@@ -52,14 +52,15 @@ enum Vantio {
     }
 
     /// Runs `body` against a fresh server with ``config(campus:rival:maxBodyBytes:)``.
+    /// `topLevel` goes before the configuration (a `webhook_delivery:` section, say).
     static func run(
         campus: String = "", rival: String = "", maxBodyBytes: Int = 1_048_576, files: [String: String] = [:],
-        _ body: (TestHost) async throws -> Void
+        topLevel: String = "", _ body: (TestHost) async throws -> Void
     ) async throws {
         var allFiles = files
         allFiles["campus.yaml"] = allFiles["campus.yaml"] ?? demoFixtures
         try await TestHost.run(
-            yaml: config(campus: campus, rival: rival, maxBodyBytes: maxBodyBytes), files: allFiles, body
+            yaml: topLevel + config(campus: campus, rival: rival, maxBodyBytes: maxBodyBytes), files: allFiles, body
         )
     }
 

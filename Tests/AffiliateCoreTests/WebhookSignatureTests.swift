@@ -1,3 +1,4 @@
+import IndependentHMAC
 import AffiliateCore
 import Testing
 

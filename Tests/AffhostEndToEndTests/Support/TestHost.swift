@@ -130,7 +130,9 @@ struct TestHost: Sendable {
         let admin = try runtime.adminApplication(onServerRunning: { channel in
             portContinuation.yield(("admin", channel.localAddress?.port ?? 0))
         })
-        let group = ServiceGroup(configuration: .init(services: [app, admin], logger: logger))
+        var services: [any Service] = [app, admin]
+        if let worker = runtime.webhookWorker() { services.append(worker) }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var started: [String: Int] = [:]

@@ -1,8 +1,8 @@
 /// HMAC-SHA256 written from FIPS 180-4 and RFC 2104 for the tests alone, sharing no code with
 /// the production signer (which uses swift-crypto): a signature both agree on was not produced
 /// by a bug they have in common.
-enum IndependentHMAC {
-    static func sha256(_ message: [UInt8]) -> [UInt8] {
+public enum IndependentHMAC {
+    public static func sha256(_ message: [UInt8]) -> [UInt8] {
         var hash: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
@@ -39,7 +39,7 @@ enum IndependentHMAC {
         return hash.flatMap { word in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> UInt32($0)) } }
     }
 
-    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var block = key.count > 64 ? sha256(key) : key
         block += [UInt8](repeating: 0, count: 64 - block.count)
         let inner = sha256(block.map { $0 ^ 0x36 } + message)
@@ -47,7 +47,7 @@ enum IndependentHMAC {
     }
 
     /// Standard base64 with padding, by the table.
-    static func base64(_ bytes: [UInt8]) -> String {
+    public static func base64(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var text = ""
         for start in stride(from: 0, to: bytes.count, by: 3) {
@@ -61,7 +61,7 @@ enum IndependentHMAC {
     }
 
     /// `v1,` + base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>")).
-    static func signature(id: String, timestamp: Int64, body: [UInt8], key: [UInt8]) -> String {
+    public static func signature(id: String, timestamp: Int64, body: [UInt8], key: [UInt8]) -> String {
         "v1," + base64(hmacSHA256(key: key, message: Array("\(id).\(timestamp).".utf8) + body))
     }
 

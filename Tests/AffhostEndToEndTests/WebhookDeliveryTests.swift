@@ -1,0 +1,219 @@
+import AffiliateCore
+import Foundation
+import Synchronization
+import Testing
+
+/// webhooks.md §8 items 1, 2, 4 and 5 against a real server and a real receiver, on SQLite.
+@Suite struct WebhookDeliveryTests {
+    /// `acme` (firstpromoter-v1, the spec's example state) with endpoint `crm` at `receiver`.
+    static func runFirstPromoter(
+        _ receiver: WebhookReceiver, endpoint: String? = nil, delivery: String = Webhooks.delivery(),
+        _ body: (TestHost) async throws -> Void
+    ) async throws {
+        let yaml = delivery + FirstPromoter.config(acme: endpoint ?? Webhooks.endpoint(url: receiver.url))
+        try await TestHost.run(yaml: yaml, files: Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }, body)
+    }
+
+    @Test func aPayoutStatusChangeArrivesSignedWithTheResponseAsData() async throws {
+        try await WebhookReceiver.run { receiver in
+            try await Self.runFirstPromoter(receiver) { host in
+                let changed = try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed")
+                #expect(changed.status == 200)
+                let received = try await receiver.wait(count: 1)
+                let request = received[0]
+                Webhooks.expectSigned(request)
+                #expect(request.webhookID.hasPrefix("evt_") && request.webhookID.count == 20)
+                #expect(request.headers["user-agent"]?.hasPrefix("affhost/") == true)
+                let event = request.json["event"]
+                #expect(event?["type"] == .string("payout_status_changed"))
+                #expect(event?["previous_status"] == .string("pending"))
+                #expect(event?["id"]?.integerValue.map { $0 > 0 } == true)
+                #expect(event?["created_at"]?.stringValue.flatMap { Timestamp(iso8601: $0) } != nil)
+                #expect(request.json.objectValue?.keys == ["event", "data"])
+                #expect(event?.objectValue?.keys == ["id", "type", "created_at", "previous_status"])
+                // `data` is the object the API returned for the change, byte for byte.
+                #expect(request.json["data"]?.serialized == changed.body)
+
+                // A same-status PUT and a refused change emit nothing.
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=lost").status == 422)
+                let reward = try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved")
+                #expect(reward.status == 200)
+                let next = try await receiver.wait(count: 2)
+                #expect(next[1].json["event"]?["type"] == .string("reward_status_changed"))
+                #expect(next[1].json["data"]?.serialized == reward.body)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.hooks.count == 2)
+                // Event ids are the outbox numbers, in commit order.
+                let ids = receiver.hooks.compactMap { $0.json["event"]?["id"]?.integerValue }
+                #expect(ids.count == 2 && ids[0] < ids[1])
+            }
+        }
+    }
+
+    @Test func creationsEmitTheirEventsAndFixturesEmitNothing() async throws {
+        try await WebhookReceiver.run { receiver in
+            try await Self.runFirstPromoter(receiver) { host in
+                let reward = try await host.fpForm(
+                    .post, "/api/v1/rewards/create", "ref_id=avery&reward_type=cash&amount=700&event_id=evt-web-1"
+                )
+                #expect(reward.status == 200)
+                let received = try await receiver.wait(count: 1)
+                #expect(received[0].json["event"]?["type"] == .string("reward_created"))
+                #expect(received[0].json["event"]?["previous_status"] == .null)
+                #expect(received[0].json["data"]?.serialized == reward.body)
+
+                let promoter = try await host.fpForm(.post, "/api/v1/promoters/create", "email=webhook.new@example.com")
+                #expect(promoter.status == 200)
+                let signedUp = try await receiver.wait(count: 2)[1]
+                #expect(signedUp.json["event"]?["type"] == .string("promoter_signed_up"))
+                #expect(signedUp.json["data"]?["promoter"]?.serialized == promoter.body)
+                #expect(signedUp.json["data"]?["promotions"] == promoter.fpValue["promotions"])
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.hooks.count == 2)
+            }
+        }
+    }
+
+    @Test func vantioEventsCarryTheirOwnEnvelope() async throws {
+        try await WebhookReceiver.run { receiver in
+            let campus = Webhooks.endpoint(url: receiver.url, events: "[earning.status_changed, earning.created]")
+            try await Vantio.run(campus: campus, files: Webhooks.files, topLevel: Webhooks.delivery()) { host in
+                let changed = try await host.vantio(.put, "/api/v1/earnings/earn_123abc", json: #"{"status": "paid"}"#)
+                #expect(changed.status == 200)
+                let request = try await receiver.wait(count: 1)[0]
+                Webhooks.expectSigned(request)
+                let body = request.json
+                #expect(body.objectValue?.keys == ["id", "type", "timestamp", "previous_status", "data"])
+                #expect(body["id"] == .string(request.webhookID))
+                #expect(body["type"] == .string("earning.status_changed"))
+                #expect(body["previous_status"] == .string("pending"))
+                #expect(body["data"]?.serialized == changed.body)
+            }
+        }
+    }
+
+    @Test func aReceiverThatFailsGetsRetriedOnTheScheduleWithTheSameID() async throws {
+        try await WebhookReceiver.run { receiver in
+            let failures = FailFirst(2)
+            receiver.answer { _ in failures.next() ? .status(500) : .status(200) }
+            try await Self.runFirstPromoter(receiver) { host in
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                let received = try await receiver.wait(count: 3)
+                #expect(Set(received.map(\.webhookID)).count == 1)
+                #expect(Set(received.map(\.body)).count == 1)
+                for (earlier, later) in zip(received, received.dropFirst()) {
+                    #expect(later.at - earlier.at >= .milliseconds(170))
+                }
+                let listed = try await host.waitForDelivery(state: "delivered")
+                #expect(listed["attempts"] == .int(3))
+                #expect(listed["response_code"] == .int(200))
+            }
+        }
+    }
+
+    @Test func retryAfterIsHonouredAndARedirectIsNeverFollowed() async throws {
+        try await WebhookReceiver.run { receiver in
+            let calls = FailFirst(2)
+            receiver.answer { request in
+                guard request.path == "/hooks" else { return .status(200) }
+                switch calls.count() {
+                case 0: return .status(429, headers: ["Retry-After": "2"])
+                case 1: return .status(302, headers: ["Location": "http://127.0.0.1:\(receiver.port)/elsewhere"])
+                default: return .status(204)
+                }
+            }
+            try await Self.runFirstPromoter(receiver, delivery: Webhooks.delivery(schedule: "[100ms, 100ms, 100ms]")) { host in
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                let received = try await receiver.wait(count: 3)
+                #expect(received[1].at - received[0].at >= .seconds(2))
+                #expect(receiver.received.allSatisfy { $0.path == "/hooks" })
+                let listed = try await host.waitForDelivery(state: "delivered")
+                #expect(listed["attempts"] == .int(3))
+                let detail = try await host.adminClient().get("/webhooks/deliveries/\(listed["id"]?.integerValue ?? 0)")
+                let log = detail.body["attempt_log"]?.arrayValue ?? []
+                #expect(log.map { $0["response_code"] } == [.int(429), .int(302), .int(204)])
+                #expect(log[1]["error"] == .string("redirect not followed"))
+            }
+        }
+    }
+
+    @Test func goneEndpointsPauseUntilResumed() async throws {
+        try await WebhookReceiver.run { receiver in
+            let calls = FailFirst(1)
+            receiver.answer { _ in calls.next() ? .status(410) : .status(200) }
+            try await Self.runFirstPromoter(receiver) { host in
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                _ = try await receiver.wait(count: 1)
+                #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
+                try await Task.sleep(for: .milliseconds(800))
+                #expect(receiver.hooks.count == 1)
+                let queued = try await host.adminClient().get("/webhooks/deliveries?state=pending")
+                #expect(queued.body["deliveries"]?.arrayValue?.count == 1)
+
+                let resumed = try await host.adminClient().post("/webhooks/endpoints/acme/crm/resume")
+                #expect(resumed.status == 200)
+                #expect(resumed.body == .object(["endpoint": .string("acme/crm"), "resumed": .bool(true)]))
+                let received = try await receiver.wait(count: 3)
+                #expect(Set(received.map(\.webhookID)).count == 2)
+                // The paused delivery is tried again (both are sent at once, in either order).
+                #expect(received[1...].contains { $0.webhookID == received[0].webhookID })
+            }
+        }
+    }
+
+    @Test func oneRecordsEventsKeepTheirOrderWhileOthersFlow() async throws {
+        try await WebhookReceiver.run { receiver in
+            // Every event's first attempt fails.
+            let seen = SeenOnce()
+            receiver.answer { request in seen.firstTime(request.webhookID) ? .status(503) : .status(200) }
+            let statuses = "statuses:\n  payouts: [pending, processing, completed, failed]"
+            let endpoint = Webhooks.endpoint(url: receiver.url, events: "[payout_status_changed, reward_status_changed]")
+            let yaml = Webhooks.delivery(schedule: "[300ms, 300ms, 300ms]") + FirstPromoter.config(acme: statuses + "\n" + endpoint)
+            try await TestHost.run(yaml: yaml, files: Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }) { host in
+                for status in ["processing", "completed", "failed", "pending"] {
+                    #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=\(status)").status == 200)
+                }
+                #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
+                let all = try await receiver.wait(count: 10)
+                let delivered = all.filter { request in all.filter { $0.webhookID == request.webhookID }.last?.at == request.at }
+                let payouts = delivered.filter { $0.json["event"]?["type"] == .string("payout_status_changed") }
+                    .sorted { $0.at < $1.at }
+                #expect(payouts.map { $0.json["event"]?["previous_status"] } == ["pending", "processing", "completed", "failed"].map(JSONValue.string))
+                // The reward's event was not held behind the payout's failing ones.
+                let reward = delivered.first { $0.json["event"]?["type"] == .string("reward_status_changed") }
+                #expect(reward != nil)
+                if let reward, let last = payouts.last { #expect(reward.at < last.at) }
+            }
+        }
+    }
+}
+
+/// Answers `true` for the first `count` calls of ``next()``.
+final class FailFirst: Sendable {
+    private let calls = Mutex(0)
+    private let failing: Int
+    init(_ failing: Int) { self.failing = failing }
+    func next() -> Bool { calls.withLock { calls in defer { calls += 1 }; return calls < failing } }
+    /// How many calls came before this one.
+    func count() -> Int { calls.withLock { calls in defer { calls += 1 }; return calls } }
+}
+
+/// Whether an id is seen for the first time.
+final class SeenOnce: Sendable {
+    private let seen = Mutex<Set<String>>([])
+    func firstTime(_ id: String) -> Bool { seen.withLock { $0.insert(id).inserted } }
+}
+
+extension TestHost {
+    /// Waits until the newest delivery reaches `state`; returns it as the admin API lists it.
+    func waitForDelivery(state: String, timeout: Duration = .seconds(20)) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let listed = try await adminClient().get("/webhooks/deliveries?limit=1")
+            if let first = listed.body["deliveries"]?.arrayValue?.first, first["state"] == .string(state) { return first }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw WebhookReceiver.ReceiverTimeout(what: "a delivery in state \(state)", received: 0)
+    }
+}
