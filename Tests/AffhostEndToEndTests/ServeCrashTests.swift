@@ -16,6 +16,10 @@ import Testing
 /// status answered 200, or at the one whose request was cut off by the kill. A trial fails
 /// unless the kill left at least one request sent before it without an answer (a run where it
 /// did not is checked all the same, then repeated, at most three runs a trial).
+///
+/// Both tenants also send every event to a receiver in the test (webhooks.md §8 item 3): after
+/// the restart, each record's distinct `webhook-id`s received equal its audit trail's changes,
+/// one to one, with the same previous statuses in the same order.
 @Suite("affhost serve killed under write load", .serialized, .timeLimit(.minutes(3)))
 struct ServeCrashTests {
     static let fpKey = "fp_test_key_acme"
@@ -88,14 +92,23 @@ struct ServeCrashTests {
         return text.replacingOccurrences(of: old, with: new)
     }
 
-    /// The demo configuration, served from `directory` on `port`.
-    static func config(directory: String, port: Int) throws -> String {
+    /// The demo configuration, served from `directory` on `port`, every event of both tenants
+    /// sent to `receiver`.
+    static func config(directory: String, port: Int, receiver: String) throws -> String {
         var yaml = try String(contentsOfFile: TestHost.repositoryRoot + "/config/affhost.yaml", encoding: .utf8)
         yaml = try replacing("listen: 127.0.0.1:3000", with: "listen: 127.0.0.1:\(port)", in: yaml)
         yaml = try replacing("unix:data/admin.sock", with: "unix:\(directory)/admin.sock", in: yaml)
         yaml = try replacing("sqlite:data/affhost.sqlite", with: "sqlite:\(directory)/affhost.sqlite", in: yaml)
         yaml = try replacing("fixtures: config/fixtures/", with: "fixtures: \(directory)/", in: yaml)
-        return yaml
+        for tenant in ["acme", "campus"] {
+            let webhook = """
+                fixtures: \(directory)/\(tenant).yaml
+                webhooks:
+                  - { id: crm, url: "\(receiver)", events: ["*"], secrets: [ { file: \(directory)/crm.whsec } ] }
+            """
+            yaml = try replacing("    fixtures: \(directory)/\(tenant).yaml", with: webhook, in: yaml)
+        }
+        return "webhook_delivery:\n  retry_schedule: [200ms, 500ms, 1s, 1s, 1s, 1s, 1s, 1s]\n  poll_interval: 200ms\n" + yaml
     }
 
     /// The demo fixture file with `items` appended to its last list, which must be `list`.
@@ -219,21 +232,24 @@ struct ServeCrashTests {
         // but does not count as a kill under load, and is repeated (at most twice).
         var cutOff = 0
         for attempt in 1...3 where cutOff == 0 {
-            cutOff = try await Self.killUnderLoadAndRestart(trial: trial, attempt: attempt)
+            cutOff = try await WebhookReceiver.run { receiver in
+                try await Self.killUnderLoadAndRestart(trial: trial, attempt: attempt, receiver: receiver)
+            }
         }
         #expect(cutOff > 0, "in 3 runs the kill never cut off a request the server was still working on")
     }
 
     /// One run: serve, load, SIGKILL, restart, check. Returns how many requests sent before the
     /// kill were left without an answer by it.
-    static func killUnderLoadAndRestart(trial: Int, attempt: Int) async throws -> Int {
+    static func killUnderLoadAndRestart(trial: Int, attempt: Int, receiver: WebhookReceiver) async throws -> Int {
         let directory = try TestHost.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (name, content) in try fixtureFiles() {
             try content.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
         }
+        try (Webhooks.current + "\n").write(toFile: directory + "/crm.whsec", atomically: true, encoding: .utf8)
         let port = try AffhostProcess.freePort()
-        try config(directory: directory, port: port)
+        try config(directory: directory, port: port, receiver: receiver.url)
             .write(toFile: directory + "/affhost.yaml", atomically: true, encoding: .utf8)
 
         let server = try AffhostProcess.Server(config: "affhost.yaml", in: directory, port: port)
@@ -310,6 +326,7 @@ struct ServeCrashTests {
         try await restarted.waitUntilServing()
         let after = try await readStatuses(port: port)
         let admin = AdminClient(address: .unix(path: directory + "/admin.sock"))
+        var trails: [Target: [String]] = [:]
         for target in allTargets {
             let changes = acknowledged[target] ?? []
             let last = changes.last ?? "pending"
@@ -330,7 +347,43 @@ struct ServeCrashTests {
             #expect(allowedMoves.contains(moves), "\(target) audit moves \(moves), acknowledged \(changes), cut off \(cutOff[target] ?? "none")")
             #expect(froms == (["pending"] + moves).dropLast().map(Optional.some), "\(target) audit chain: from \(froms) to \(moves)")
             #expect((moves.last ?? "pending") == stored, "\(target): audit ends at \(moves.last ?? "pending"), stored \(stored ?? "nothing")")
+            trails[target] = froms.map { $0 ?? "" }
         }
+        try await expectOneEventPerChange(trails, receiver: receiver)
         return cutByTheKill
+    }
+
+    /// Every audited change arrived as exactly one event (distinct `webhook-id`s; a delivery the
+    /// kill cut off may arrive twice under its one id), with the audit's previous statuses in
+    /// order, and no event for a change that is not in the audit trail.
+    static func expectOneEventPerChange(_ trails: [Target: [String]], receiver: WebhookReceiver) async throws {
+        func events(_ received: [WebhookReceiver.Received]) -> [Target: [(id: String, previous: String)]] {
+            var byTarget: [Target: [(id: String, previous: String)]] = [:]
+            var seen: Set<String> = []
+            for request in received where seen.insert(request.webhookID).inserted {
+                let body = request.json
+                let data = body["data"]
+                let previous = (body["event"]?["previous_status"] ?? body["previous_status"])?.stringValue ?? ""
+                if let id = data?["id"]?.integerValue {
+                    byTarget[Target(tenant: .acme, id: String(id)), default: []].append((request.webhookID, previous))
+                } else if let id = data?["id"]?.stringValue {
+                    byTarget[Target(tenant: .campus, id: id), default: []].append((request.webhookID, previous))
+                }
+            }
+            return byTarget
+        }
+        let expected = trails.values.map(\.count).reduce(0, +)
+        let received = try await receiver.wait(timeout: .seconds(30), "\(expected) distinct events") { requests in
+            Set(requests.map(\.webhookID)).count >= expected
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let byTarget = events(receiver.hooks)
+        #expect(Set(receiver.hooks.map(\.webhookID)).count == expected, "distinct events received, against audited changes")
+        for (target, froms) in trails {
+            // Events of one record arrive in commit order (webhooks.md §5.4).
+            let arrived = byTarget[target] ?? []
+            #expect(arrived.map(\.previous) == froms, "\(target): events' previous statuses \(arrived.map(\.previous)), audit \(froms)")
+        }
+        #expect(received.count >= expected)
     }
 }
