@@ -10,11 +10,13 @@ same records: with --repeat N, each of the N runs measures its own fresh copy.
 """
 
 import argparse
+import base64
 import datetime
 import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -68,6 +70,11 @@ def parse_arguments():
                         help="instead of the full run: server CPU per request of healthz and fp_update with the "
                              "access log and metrics off, then on (serve's defaults), alternating --repeat times "
                              "(at least 2), each on a fresh copy of the seeded store")
+    parser.add_argument("--webhooks", action="store_true",
+                        help="instead of the full run: fp_update and vantio_update without webhooks, then with every "
+                             "tenant sending every event to one receiver on loopback (bench/receiver.py), alternating "
+                             "--repeat times (at least 2); prints throughput with/without and delivery latency from "
+                             "commit to the receiver's 2xx (sqlite only)")
     options = parser.parse_args()
 
     fp_tenants = (options.tenants + 1) // 2
@@ -91,6 +98,8 @@ def parse_arguments():
         parser.error("--reload-tenants must be larger than --tenants (the reload adds tenants)")
     if options.connections < options.threads:
         parser.error("--connections must be at least --threads")
+    if options.webhooks and options.store != "sqlite":
+        parser.error("--webhooks reads delivery times from the SQLite file; use --store sqlite")
     if options.postgres_url and options.store != "postgres":
         parser.error("--postgres-url goes with --store postgres")
     if options.postgres_url and options.repeat > 1:
@@ -207,6 +216,10 @@ def run(options, workdir):
         if options.overhead:
             results = measure_overhead(options, workdir, tenants, store)
             print(report.overhead_table(results), flush=True)
+            return [results]
+        if options.webhooks:
+            results = measure_webhooks(options, workdir, tenants, store)
+            print(report.webhooks_table(results), flush=True)
             return [results]
         for number in range(1, options.repeat + 1):
             if options.repeat > 1:
@@ -346,6 +359,54 @@ def measure_overhead(options, workdir, tenants, store):
     }
 
 
+def measure_webhooks(options, workdir, tenants, store):
+    """What delivering webhooks costs the write path, and how fast deliveries arrive: the status
+    PUT scenarios on a server without webhooks and on one where every tenant sends every event to
+    one receiver on loopback, in turns, each on a fresh copy of the seeded store. Every delivery
+    must arrive (state delivered, first try); latency is the store's own record of each one,
+    from the commit (created_at) to the receiver's answer (delivered_at)."""
+    targets = os.path.join(workdir, "targets.lua")
+    write(targets, generate.targets_lua(tenants))
+    write(os.path.join(workdir, "bench.whsec"), "whsec_" + base64.b64encode(os.urandom(32)).decode() + "\n")
+    receiver = subprocess.Popen(
+        [sys.executable, "-B", os.path.join(BENCH_DIR, "receiver.py")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        receiver_url = f"http://127.0.0.1:{receiver.stdout.readline().strip()}/hooks"
+        rounds = []
+        for number in range(1, max(2, options.repeat) + 1):
+            measured = {}
+            for setting in ("off", "on"):
+                run_url = store.fresh()
+                port = free_port()
+                config = os.path.join(workdir, "webhooks.yaml")
+                write(config, generate.config_yaml(tenants, port, run_url, webhook_url=receiver_url if setting == "on" else None))
+                log = os.path.join(workdir, f"webhooks-{setting}.log")
+                server = Server(options.binary, config, workdir, log, port)
+                try:
+                    say(f"webhooks round {number}: {setting}")
+                    server.start(timeout=600)
+                    measured[setting] = {
+                        name: scenarios.measure(server, name, options, targets, say) for name in ("fp_update", "vantio_update")
+                    }
+                    if setting == "on":
+                        database = os.path.join(workdir, run_url[len("sqlite:"):])
+                        measured["deliveries"] = scenarios.delivery_latencies(database, say)
+                    server.stop()
+                finally:
+                    server.kill()
+            rounds.append(measured)
+    finally:
+        receiver.terminate()
+        receiver.wait()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": report.machine(),
+        "revision": report.revision(REPOSITORY, options.binary),
+        "webhook_rounds": rounds,
+    }
+
+
 def make_workdir(options):
     if options.workdir:
         workdir = os.path.abspath(options.workdir)
@@ -374,10 +435,11 @@ def main():
     except KeyboardInterrupt:
         print(f"\ninterrupted; work directory: {workdir}", file=sys.stderr)
         return 130
-    if options.overhead:
+    if options.overhead or options.webhooks:
         os.makedirs(options.results, exist_ok=True)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
-        path = os.path.join(options.results, f"{stamp}-overhead.json")
+        kind = "overhead" if options.overhead else "webhooks"
+        path = os.path.join(options.results, f"{stamp}-{kind}.json")
         write(path, json.dumps(runs[0], indent=2) + "\n")
         print(f"\nwritten: {os.path.relpath(path)}")
         if not options.workdir:

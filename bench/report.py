@@ -233,3 +233,40 @@ def overhead_table(results):
         target = "  (target <= 1.05: " + ("met" if ratio <= 1.05 else "missed") + ")" if name == "fp_update" else ""
         lines.append(f"median CPU on/off, {name}: {ratio:.3f}{target}")
     return "\n".join(lines)
+
+
+def webhooks_table(results):
+    """Per round: req/s of each status PUT scenario without and with webhooks and their ratio,
+    server CPU per request, and the delivery latency from commit to the receiver's 2xx; then the
+    median ratio (target >= 0.85) and the worst p50 and p99 (targets <= 20 ms and <= 200 ms)."""
+    rounds = results["webhook_rounds"]
+    resources = {"fp_update": "payouts", "vantio_update": "earnings"}
+    lines = [f"{'webhooks':<16}{'round':>6}{'off req/s':>11}{'on req/s':>10}{'on/off':>8}{'off CPU us':>12}"
+             f"{'on CPU us':>11}{'deliveries':>12}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"]
+    summary = {}
+    for name, resource in resources.items():
+        ratios, p50s, p99s = [], [], []
+        for number, measured in enumerate(rounds, 1):
+            off, on = measured["off"][name], measured["on"][name]
+            latency = measured["deliveries"].get(resource, {"count": 0, "p50_ms": 0, "p99_ms": 0, "max_ms": 0})
+            ratio = on["requests_per_s"] / off["requests_per_s"]
+            ratios.append(ratio)
+            p50s.append(latency["p50_ms"])
+            p99s.append(latency["p99_ms"])
+            lines.append(f"{name:<16}{number:>6}{off['requests_per_s']:>11.0f}{on['requests_per_s']:>10.0f}{ratio:>8.3f}"
+                         f"{off['server_cpu_us_per_request']:>12.1f}{on['server_cpu_us_per_request']:>11.1f}"
+                         f"{latency['count']:>12}{latency['p50_ms']:>9.1f}{latency['p99_ms']:>9.1f}{latency['max_ms']:>9.1f}")
+        ratios.sort()
+        middle = len(ratios) // 2
+        median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+        summary[name] = {"median_ratio": median, "worst_p50_ms": max(p50s), "worst_p99_ms": max(p99s)}
+    results["webhooks_summary"] = summary
+    lines.append("")
+    for name, figures in summary.items():
+        lines.append(
+            f"{name}: median on/off {figures['median_ratio']:.3f} (target >= 0.85: "
+            f"{'met' if figures['median_ratio'] >= 0.85 else 'missed'}); delivery p50 {figures['worst_p50_ms']:.1f} ms "
+            f"(<= 20: {'met' if figures['worst_p50_ms'] <= 20 else 'missed'}), p99 {figures['worst_p99_ms']:.1f} ms "
+            f"(<= 200: {'met' if figures['worst_p99_ms'] <= 200 else 'missed'})"
+        )
+    return "\n".join(lines)

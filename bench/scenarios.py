@@ -5,6 +5,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import time
@@ -237,3 +238,41 @@ def time_check(binary, workdir, config, say, runs=10):
         "max_s": max(times),
         "summary": probe.stdout.strip(),
     }
+
+
+def delivery_latencies(database, say, patience=120):
+    """Waits until the server's webhook queue is empty, then reads every delivery's latency from
+    commit to the receiver's 2xx, per resource: {resource: {count, p50_ms, p99_ms, max_ms,
+    retried}}. A delivery that is not delivered fails the run: the receiver answers 204 to all."""
+    deadline = time.monotonic() + patience
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        while True:
+            queued = db.execute("SELECT count(*) FROM webhook_delivery WHERE state IN ('pending', 'retrying')").fetchone()[0]
+            if queued == 0:
+                break
+            if time.monotonic() > deadline:
+                raise BenchFailure(f"webhooks: {queued} deliveries still queued {patience} s after the load")
+            time.sleep(0.2)
+        other = db.execute("SELECT count(*) FROM webhook_delivery WHERE state != 'delivered'").fetchone()[0]
+        if other:
+            raise BenchFailure(f"webhooks: {other} deliveries ended other than delivered")
+        rows = db.execute(
+            "SELECT e.resource, d.delivered_at - d.created_at, d.attempts FROM webhook_delivery d "
+            "JOIN webhook_event e ON e.seq = d.event_seq"
+        ).fetchall()
+    by_resource = {}
+    for resource, latency, attempts in rows:
+        entry = by_resource.setdefault(resource, {"latencies": [], "retried": 0})
+        entry["latencies"].append(latency / 1000)
+        entry["retried"] += attempts > 1
+    summary = {}
+    for resource, entry in by_resource.items():
+        latencies = sorted(entry["latencies"])
+        def percentile(p):
+            return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+        summary[resource] = {
+            "count": len(latencies), "p50_ms": percentile(50), "p99_ms": percentile(99), "max_ms": latencies[-1],
+            "retried": entry["retried"],
+        }
+    say(f"webhooks: {sum(s['count'] for s in summary.values())} deliveries, all delivered")
+    return summary

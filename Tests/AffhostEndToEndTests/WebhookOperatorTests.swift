@@ -90,7 +90,9 @@ import Testing
         try await WebhookReceiver.run { first in
             try await WebhookReceiver.run { second in
                 first.answer { _ in .status(500) }
-                let schedule = "[700ms, 700ms, 700ms, 700ms, 700ms, 700ms]"
+                // Long enough that no retry falls between a change and the reload after it, even on
+                // a machine busy with the whole test run.
+                let schedule = "[3s, 3s, 3s, 3s]"
                 let yaml = Self.yaml(endpoint: Webhooks.endpoint(url: first.url), schedule: schedule)
                 try await TestHost.run(yaml: yaml, files: Self.files) { host in
                     #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
@@ -111,7 +113,7 @@ import Testing
                     try host.rewriteConfig(Self.yaml(endpoint: held, schedule: schedule))
                     #expect(try await host.adminClient().post("/reload").body["result"] == .string("applied"))
                     #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=denied").status == 200)
-                    try await Task.sleep(for: .milliseconds(1_500))
+                    try await Task.sleep(for: .milliseconds(3_500))
                     #expect(second.hooks.count == 2)
                     let all = try await host.adminClient().get("/webhooks/deliveries")
                     #expect(all.body["deliveries"]?.arrayValue?.map { $0["state"] } == [.string("retrying"), .string("delivered")])
