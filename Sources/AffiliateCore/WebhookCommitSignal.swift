@@ -10,6 +10,9 @@ public final class WebhookCommitSignal: Sendable {
         var pending = false
         var waiter: (number: UInt64, continuation: CheckedContinuation<Void, Never>)?
         var waits: UInt64 = 0
+        /// The timer of the current wait, cancelled by a ring so that no sleeping task outlives
+        /// the wait it served (a busy worker waits thousands of times a second).
+        var timer: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -30,14 +33,16 @@ public final class WebhookCommitSignal: Sendable {
     }
 
     public func ring() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, timer) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
             guard let waiter = state.waiter else {
                 state.pending = true
-                return nil
+                return (nil, nil)
             }
             state.waiter = nil
-            return waiter.continuation
+            defer { state.timer = nil }
+            return (waiter.continuation, state.timer)
         }
+        timer?.cancel()
         waiter?.resume()
     }
 
@@ -55,15 +60,22 @@ public final class WebhookCommitSignal: Sendable {
                 return state.waits
             }
             guard let number else { return continuation.resume() }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
                 let expired = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     guard let waiter = state.waiter, waiter.number == number else { return nil }
                     state.waiter = nil
+                    state.timer = nil
                     return waiter.continuation
                 }
                 expired?.resume()
             }
+            let rungMeanwhile = state.withLock { state -> Bool in
+                guard state.waiter?.number == number else { return true }
+                state.timer = timer
+                return false
+            }
+            if rungMeanwhile { timer.cancel() }
         }
     }
 }

@@ -11,6 +11,21 @@ extension SQLiteStore: WebhookQueue {
     ) async throws -> [LeasedDelivery] {
         let open = capacity.filter { $0.value.slots > 0 }
         guard limit > 0, !open.isEmpty else { return [] }
+        // Most looks find nothing due (the worker looks after every commit that queued something
+        // and every poll): a read answers those without a turn on the writer.
+        let anythingDue = try await read { reader in
+            let now = Timestamp.now().microseconds
+            return try Bool.fetchOne(
+                reader.db.cachedStatement(
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM webhook_delivery WHERE state IN ('pending', 'retrying')
+                          AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1))
+                        """
+                ),
+                arguments: [now]
+            ) ?? false
+        }
+        guard anythingDue else { return [] }
         return try await write { writer in
             let db = writer.db
             let now = Timestamp.now()

@@ -94,7 +94,7 @@ struct ServeCrashTests {
 
     /// The demo configuration, served from `directory` on `port`, every event of both tenants
     /// sent to `receiver`.
-    static func config(directory: String, port: Int, receiver: String) throws -> String {
+    static func config(directory: String, port: Int, receiver: String, timeout: String = "15s") throws -> String {
         var yaml = try String(contentsOfFile: TestHost.repositoryRoot + "/config/affhost.yaml", encoding: .utf8)
         yaml = try replacing("listen: 127.0.0.1:3000", with: "listen: 127.0.0.1:\(port)", in: yaml)
         yaml = try replacing("unix:data/admin.sock", with: "unix:\(directory)/admin.sock", in: yaml)
@@ -104,7 +104,7 @@ struct ServeCrashTests {
             let webhook = """
                 fixtures: \(directory)/\(tenant).yaml
                 webhooks:
-                  - { id: crm, url: "\(receiver)", events: ["*"], secrets: [ { file: \(directory)/crm.whsec } ] }
+                  - { id: crm, url: "\(receiver)", events: ["*"], secrets: [ { file: \(directory)/crm.whsec } ], timeout: \(timeout) }
             """
             yaml = try replacing("    fixtures: \(directory)/\(tenant).yaml", with: webhook, in: yaml)
         }

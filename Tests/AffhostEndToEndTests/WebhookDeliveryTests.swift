@@ -5,18 +5,24 @@ import Testing
 
 /// webhooks.md §8 items 1, 2, 4 and 5 against a real server and a real receiver, on SQLite.
 @Suite struct WebhookDeliveryTests {
+    // Each test runs on every store in `WebhookStore.all`.
     /// `acme` (firstpromoter-v1, the spec's example state) with endpoint `crm` at `receiver`.
     static func runFirstPromoter(
-        _ receiver: WebhookReceiver, endpoint: String? = nil, delivery: String = Webhooks.delivery(),
-        _ body: (TestHost) async throws -> Void
+        _ receiver: WebhookReceiver, on store: WebhookStore, endpoint: String? = nil, delivery: String = Webhooks.delivery(),
+        _ body: @escaping @Sendable (TestHost) async throws -> Void
     ) async throws {
         let yaml = delivery + FirstPromoter.config(acme: endpoint ?? Webhooks.endpoint(url: receiver.url))
-        try await TestHost.run(yaml: yaml, files: Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }, body)
+        try await store.withStorage { storage in
+            try await TestHost.run(
+                yaml: store.yaml(yaml, storage: storage),
+                files: Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }, body
+            )
+        }
     }
 
-    @Test func aPayoutStatusChangeArrivesSignedWithTheResponseAsData() async throws {
+    @Test(arguments: WebhookStore.all) func aPayoutStatusChangeArrivesSignedWithTheResponseAsData(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
-            try await Self.runFirstPromoter(receiver) { host in
+            try await Self.runFirstPromoter(receiver, on: store) { host in
                 let changed = try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed")
                 #expect(changed.status == 200)
                 let received = try await receiver.wait(count: 1)
@@ -51,9 +57,9 @@ import Testing
         }
     }
 
-    @Test func creationsEmitTheirEventsAndFixturesEmitNothing() async throws {
+    @Test(arguments: WebhookStore.all) func creationsEmitTheirEventsAndFixturesEmitNothing(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
-            try await Self.runFirstPromoter(receiver) { host in
+            try await Self.runFirstPromoter(receiver, on: store) { host in
                 let reward = try await host.fpForm(
                     .post, "/api/v1/rewards/create", "ref_id=avery&reward_type=cash&amount=700&event_id=evt-web-1"
                 )
@@ -75,10 +81,12 @@ import Testing
         }
     }
 
-    @Test func vantioEventsCarryTheirOwnEnvelope() async throws {
+    @Test(arguments: WebhookStore.all) func vantioEventsCarryTheirOwnEnvelope(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let campus = Webhooks.endpoint(url: receiver.url, events: "[earning.status_changed, earning.created]")
-            try await Vantio.run(campus: campus, files: Webhooks.files, topLevel: Webhooks.delivery()) { host in
+            let yaml = Webhooks.delivery() + Vantio.config(campus: campus)
+            let files = Webhooks.files.merging(["campus.yaml": Vantio.demoFixtures]) { $1 }
+            try await store.withStorage { storage in try await TestHost.run(yaml: store.yaml(yaml, storage: storage), files: files) { host in
                 let changed = try await host.vantio(.put, "/api/v1/earnings/earn_123abc", json: #"{"status": "paid"}"#)
                 #expect(changed.status == 200)
                 let request = try await receiver.wait(count: 1)[0]
@@ -89,15 +97,15 @@ import Testing
                 #expect(body["type"] == .string("earning.status_changed"))
                 #expect(body["previous_status"] == .string("pending"))
                 #expect(body["data"]?.serialized == changed.body)
-            }
+            } }
         }
     }
 
-    @Test func aReceiverThatFailsGetsRetriedOnTheScheduleWithTheSameID() async throws {
+    @Test(arguments: WebhookStore.all) func aReceiverThatFailsGetsRetriedOnTheScheduleWithTheSameID(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let failures = FailFirst(2)
             receiver.answer { _ in failures.next() ? .status(500) : .status(200) }
-            try await Self.runFirstPromoter(receiver) { host in
+            try await Self.runFirstPromoter(receiver, on: store) { host in
                 #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                 let received = try await receiver.wait(count: 3)
                 #expect(Set(received.map(\.webhookID)).count == 1)
@@ -112,7 +120,7 @@ import Testing
         }
     }
 
-    @Test func retryAfterIsHonouredAndARedirectIsNeverFollowed() async throws {
+    @Test(arguments: WebhookStore.all) func retryAfterIsHonouredAndARedirectIsNeverFollowed(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let calls = FailFirst(2)
             receiver.answer { request in
@@ -123,7 +131,7 @@ import Testing
                 default: return .status(204)
                 }
             }
-            try await Self.runFirstPromoter(receiver, delivery: Webhooks.delivery(schedule: "[100ms, 100ms, 100ms]")) { host in
+            try await Self.runFirstPromoter(receiver, on: store, delivery: Webhooks.delivery(schedule: "[100ms, 100ms, 100ms]")) { host in
                 #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                 let received = try await receiver.wait(count: 3)
                 #expect(received[1].at - received[0].at >= .seconds(2))
@@ -138,11 +146,11 @@ import Testing
         }
     }
 
-    @Test func goneEndpointsPauseUntilResumed() async throws {
+    @Test(arguments: WebhookStore.all) func goneEndpointsPauseUntilResumed(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let calls = FailFirst(1)
             receiver.answer { _ in calls.next() ? .status(410) : .status(200) }
-            try await Self.runFirstPromoter(receiver) { host in
+            try await Self.runFirstPromoter(receiver, on: store) { host in
                 #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                 _ = try await receiver.wait(count: 1)
                 #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
@@ -162,7 +170,32 @@ import Testing
         }
     }
 
-    @Test func oneRecordsEventsKeepTheirOrderWhileOthersFlow() async throws {
+    /// webhooks.md §6: the `affhost_webhook_*` series on the admin listener's `/metrics`.
+    @Test(arguments: WebhookStore.all) func metricsCountEventsAttemptsAndDeliveries(store: WebhookStore) async throws {
+        try await WebhookReceiver.run { receiver in
+            let failures = FailFirst(1)
+            receiver.answer { _ in failures.next() ? .status(500) : .status(200) }
+            try await Self.runFirstPromoter(receiver, on: store) { host in
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                _ = try await host.waitForDelivery(state: "delivered")
+                let text = try await host.adminClient().get("/metrics").body.stringValue ?? ""
+                let lines = Set(text.split(separator: "\n").map(String.init))
+                for expected in [
+                    #"affhost_webhook_events_total{tenant="acme",type="payout_status_changed"} 1"#,
+                    #"affhost_webhook_attempts_total{tenant="acme",endpoint="crm",outcome="server_error"} 1"#,
+                    #"affhost_webhook_attempts_total{tenant="acme",endpoint="crm",outcome="success"} 1"#,
+                    #"affhost_webhook_deliveries_total{tenant="acme",endpoint="crm",result="delivered"} 1"#,
+                    #"affhost_webhook_delivery_latency_seconds_count{tenant="acme",endpoint="crm"} 1"#,
+                    #"affhost_webhook_attempt_duration_seconds_count{tenant="acme",endpoint="crm"} 2"#,
+                ] {
+                    #expect(lines.contains(expected), "missing: \(expected)")
+                }
+                #expect(!text.contains(Webhooks.current.dropFirst(6)))
+            }
+        }
+    }
+
+    @Test(arguments: WebhookStore.all) func oneRecordsEventsKeepTheirOrderWhileOthersFlow(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             // Every event's first attempt fails.
             let seen = SeenOnce()
@@ -170,7 +203,8 @@ import Testing
             let statuses = "statuses:\n  payouts: [pending, processing, completed, failed]"
             let endpoint = Webhooks.endpoint(url: receiver.url, events: "[payout_status_changed, reward_status_changed]")
             let yaml = Webhooks.delivery(schedule: "[300ms, 300ms, 300ms]") + FirstPromoter.config(acme: statuses + "\n" + endpoint)
-            try await TestHost.run(yaml: yaml, files: Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }) { host in
+            let files = Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }
+            try await store.withStorage { storage in try await TestHost.run(yaml: store.yaml(yaml, storage: storage), files: files) { host in
                 for status in ["processing", "completed", "failed", "pending"] {
                     #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=\(status)").status == 200)
                 }
@@ -184,7 +218,7 @@ import Testing
                 let reward = delivered.first { $0.json["event"]?["type"] == .string("reward_status_changed") }
                 #expect(reward != nil)
                 if let reward, let last = payouts.last { #expect(reward.at < last.at) }
-            }
+            } }
         }
     }
 }

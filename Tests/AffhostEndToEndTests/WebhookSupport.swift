@@ -1,6 +1,7 @@
 import AffiliateCore
 import Foundation
 import IndependentHMAC
+import PostgresTestSupport
 import Testing
 
 /// Configurations and checks shared by the webhook delivery tests (webhooks.md §8).
@@ -56,3 +57,33 @@ enum Webhooks {
     }
 }
 
+
+/// The stores the webhook acceptance tests run on: SQLite always, PostgreSQL where it is
+/// installed (or required), each test on a database of its own.
+struct WebhookStore: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// Runs `body` with the `storage.url` to serve from (`$DIR` is the test's folder).
+    let withStorage: @Sendable (@Sendable (String) async throws -> Void) async throws -> Void
+
+    var testDescription: String { name }
+
+    static let sqlite = WebhookStore(name: "sqlite") { body in try await body("sqlite:$DIR/affhost.sqlite") }
+    static let postgres = WebhookStore(name: "postgres") { body in
+        let cluster = try await PostgresTestCluster.shared()
+        let database = try await cluster.createDatabase()
+        do {
+            try await body(cluster.url(database: database))
+        } catch {
+            try? await cluster.dropDatabase(database)
+            throw error
+        }
+        try await cluster.dropDatabase(database)
+    }
+
+    static let all: [WebhookStore] = [.sqlite] + (PostgresTestCluster.shouldRun ? [.postgres] : [])
+
+    /// `yaml` served from this store.
+    func yaml(_ yaml: String, storage: String) -> String {
+        yaml.replacingOccurrences(of: "sqlite:$DIR/affhost.sqlite", with: storage)
+    }
+}

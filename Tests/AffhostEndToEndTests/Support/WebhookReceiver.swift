@@ -25,11 +25,18 @@ final class WebhookReceiver: Sendable {
         case status(Int, headers: [String: String] = [:])
         /// Never answers within any timeout a test uses.
         case hang
+        /// Answers `status` after `delay`.
+        case delayed(Duration, status: Int)
     }
 
     let port: Int
     private let requests = Mutex<[Received]>([])
     private let answering = Mutex<@Sendable (Received) -> Answer>({ _ in .status(204) })
+    /// Requests in progress per `webhook-id`, and how often one arrived while another request
+    /// with the same id was still in progress (two senders at once).
+    private let inProgress = Mutex<(byID: [String: Int], overlaps: Int)>(([:], 0))
+
+    var overlappingDeliveries: Int { inProgress.withLock { $0.overlaps } }
 
     private init(port: Int) { self.port = port }
 
@@ -72,8 +79,17 @@ final class WebhookReceiver: Sendable {
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let received = Received(path: request.uri.path, headers: headers, body: bytes, at: .now)
         requests.withLock { $0.append(received) }
+        let id = received.webhookID
+        inProgress.withLock { state in
+            if state.byID[id, default: 0] > 0 { state.overlaps += 1 }
+            state.byID[id, default: 0] += 1
+        }
+        defer { inProgress.withLock { $0.byID[id, default: 1] -= 1 } }
         let answer = answering.withLock { $0 }(received)
         switch answer {
+        case .delayed(let delay, let code):
+            try await Task.sleep(for: delay)
+            return Response(status: HTTPResponse.Status(code: code))
         case .hang:
             try await Task.sleep(for: .seconds(3600))
             return Response(status: .ok)
