@@ -137,7 +137,17 @@ public struct WebhookAttempt: Sendable, Hashable {
         self.durationMicroseconds = durationMicroseconds
         self.responseCode = responseCode
         self.error = error
-        self.responseBody = responseBody.map { String(decoding: Array($0.utf8.prefix(Self.maximumStoredBody)), as: UTF8.self) }
+        self.responseBody = responseBody.map(Self.stored)
+    }
+
+    /// The text cut to ``maximumStoredBody`` bytes at a character boundary: a cut inside a
+    /// multi-byte character would be decoded as U+FFFD, three bytes, past the limit.
+    static func stored(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.count > maximumStoredBody else { return text }
+        var end = maximumStoredBody
+        while end > 0, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 }
 

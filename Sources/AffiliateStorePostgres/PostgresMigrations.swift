@@ -111,6 +111,83 @@ enum PostgresMigrations {
             "COMMENT ON COLUMN record_sums.status IS 'the status word; empty for records without one'",
             "CREATE TABLE store_notes (name text PRIMARY KEY)",
         ]),
+        // The webhook outbox (webhooks.md §5), as SQLite's v4 keeps it: `webhook_events` each
+        // event's body as it will be sent, numbered by `webhook_events_seq`, which a commit reads
+        // before the insert because the body carries the number; `webhook_deliveries` one row
+        // per (event, endpoint) with its state, schedule and lease; `webhook_attempts` every
+        // request made; `webhook_pauses` the endpoints a 410 paused, with the URL that answered.
+        // The two delivery indexes serve the lease statement: due rows by state and time, and
+        // the earlier event of the same record to the same endpoint (§5.4-5.5).
+        Migration(version: 3, statements: [
+            "CREATE SEQUENCE webhook_events_seq AS bigint",
+            """
+            CREATE TABLE webhook_events (
+                seq bigint PRIMARY KEY DEFAULT nextval('webhook_events_seq'),
+                public_id text COLLATE "C" NOT NULL UNIQUE,
+                tenant text COLLATE "C" NOT NULL,
+                type text COLLATE "C" NOT NULL,
+                resource text COLLATE "C" NOT NULL,
+                record_id text COLLATE "C" NOT NULL,
+                from_status text,
+                to_status text,
+                at bigint NOT NULL,
+                body bytea NOT NULL
+            )
+            """,
+            "ALTER SEQUENCE webhook_events_seq OWNED BY webhook_events.seq",
+            "CREATE INDEX webhook_events_time ON webhook_events (at)",
+            "COMMENT ON COLUMN webhook_events.at IS 'commit time, microseconds since 1970-01-01 UTC'",
+            """
+            CREATE TABLE webhook_deliveries (
+                id bigserial PRIMARY KEY,
+                event_seq bigint NOT NULL,
+                tenant text COLLATE "C" NOT NULL,
+                endpoint_id text COLLATE "C" NOT NULL,
+                record_key text COLLATE "C" NOT NULL,
+                state text COLLATE "C" NOT NULL
+                    CHECK (state IN ('pending', 'retrying', 'delivered', 'failed', 'cancelled')),
+                attempts integer NOT NULL DEFAULT 0,
+                schedule_base integer NOT NULL DEFAULT 0,
+                next_attempt_at bigint,
+                last_attempt_at bigint,
+                response_code integer,
+                response_body text,
+                last_error text,
+                created_at bigint NOT NULL,
+                delivered_at bigint,
+                lease_owner text,
+                lease_token text,
+                lease_until bigint
+            )
+            """,
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+            "CREATE INDEX webhook_deliveries_order ON webhook_deliveries (tenant, endpoint_id, record_key, event_seq)",
+            "CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq)",
+            """
+            COMMENT ON COLUMN webhook_deliveries.schedule_base IS 'attempts made before the retry schedule last started (an operator retry starts it anew)'
+            """,
+            """
+            CREATE TABLE webhook_attempts (
+                id bigserial PRIMARY KEY,
+                delivery_id bigint NOT NULL,
+                at bigint NOT NULL,
+                duration_us bigint NOT NULL,
+                response_code integer,
+                error text,
+                response_body text
+            )
+            """,
+            "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id)",
+            """
+            CREATE TABLE webhook_pauses (
+                tenant text COLLATE "C" NOT NULL,
+                endpoint_id text COLLATE "C" NOT NULL,
+                url text NOT NULL,
+                at bigint NOT NULL,
+                PRIMARY KEY (tenant, endpoint_id)
+            )
+            """,
+        ]),
     ]
 
     static var latestVersion: Int32 { all.last?.version ?? 0 }

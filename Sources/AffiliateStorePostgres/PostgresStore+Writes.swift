@@ -7,12 +7,18 @@ extension PostgresStore {
     /// batch is refused with ``StoreConflict`` whenever another writer got there first, on any
     /// instance. Records go first and in a fixed order: two batches touching the same records
     /// then queue on their row locks instead of deadlocking, and audit rows are numbered after the
-    /// record they describe was locked, so the trail follows commit order.
+    /// record they describe was locked, so the trail follows commit order. The batch's webhook
+    /// events join the same transaction (``PostgresWebhookOutbox``); the worker is woken once it
+    /// committed.
     public func commit(_ batch: WriteBatch) async throws {
         if batch.isEmpty { return }
         try Self.refuseNul(in: batch)
         let logger = self.logger
-        try await withTransaction { connection in try await Self.apply(batch, on: connection, logger: logger) }
+        try await withTransaction { connection in
+            try await Self.apply(batch, on: connection, logger: logger)
+            try await PostgresWebhookOutbox.write(batch.webhookEvents, on: connection, logger: logger)
+        }
+        webhookCommits.committed(batch.webhookEvents)
     }
 
     /// Optimistic, as every write here, so that instances sharing the database never hold a row
@@ -42,15 +48,18 @@ extension PostgresStore {
         }
         let related = try await withTransaction { connection in
             try await Self.apply(batch, on: connection, logger: logger)
-            return try await Self.readBack(readBack, tenant: tenant, on: connection, logger: logger)
+            let related = try await Self.readBack(readBack, tenant: tenant, on: connection, logger: logger)
+            try await PostgresWebhookOutbox.write(batch.webhookEvents, known: (readBack, related), on: connection, logger: logger)
+            return related
         }
+        webhookCommits.committed(batch.webhookEvents)
         return ChangeOutcome(value: plan.value, related: related)
     }
 
     private func changeHoldingRecord<T: Sendable>(_ change: RecordChange<T>) async throws -> ChangeOutcome<T> {
         let logger = self.logger
         let (tenant, resource, id) = (change.tenant, change.resource, change.id)
-        return try await withTransaction { connection in
+        let (outcome, queued) = try await withTransaction { connection in
             var stored: Record?
             if !NulCharacter.isIn(tenant, resource, id) {
                 let rows = try await connection.query(
@@ -71,12 +80,16 @@ extension PostgresStore {
                 try await Self.apply(plan.batch, on: connection, logger: logger)
             }
             let related = try await Self.readBack(plan.readBack, tenant: tenant, on: connection, logger: logger)
-            return ChangeOutcome(value: plan.value, related: related)
+            let events = plan.batch.webhookEvents
+            try await PostgresWebhookOutbox.write(events, known: (plan.readBack, related), on: connection, logger: logger)
+            return (ChangeOutcome(value: plan.value, related: related), events)
         }
+        webhookCommits.committed(queued)
+        return outcome
     }
 
-    /// What a change's plan names, read on `connection`.
-    private static func readBack(
+    /// What a change's plan (or a webhook event's rendering) names, read on `connection`.
+    static func readBack(
         _ readBack: ReadBack, tenant: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> RelatedRecords {
         guard !readBack.isEmpty else { return .empty }
@@ -322,6 +335,7 @@ extension PostgresStore {
         }) {
             throw NulCharacter.refuse("an idempotency key")
         }
+        if batch.webhookEvents.contains(where: { PostgresWebhookOutbox.hasNul($0) }) { throw NulCharacter.refuse("a webhook event") }
     }
 
     private static func hasNul(_ record: Record) -> Bool {

@@ -46,6 +46,9 @@ public final class PostgresStore: Store {
     let operationTimeout: Duration
     let instruments: StoreInstruments
     private let pool: ReconnectingClient
+    /// Rung after every commit that queued webhook deliveries (see ``WebhookQueue``). Other
+    /// instances' commits do not ring it: their deliveries are found by the worker's poll.
+    public let webhookCommits = WebhookCommitSignal()
 
     private init(location: PostgresLocation, options: Options, logger: Logger) {
         self.location = location

@@ -12,17 +12,18 @@ struct PostgresMigrationTests {
             let first = try await PostgresStore.open(url: url, logger: StoreTestLogger.quiet)
             try await StoreSample.insert([StoreSample.record("1")], into: first)
             try await first.close()
-            #expect(try await cluster.psql(database: database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            #expect(try await cluster.psql(database: database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3")
 
             let second = try await PostgresStore.open(url: url, logger: StoreTestLogger.quiet)
             #expect(try await second.record(tenant: "acme", resource: "payouts", id: "1")?.version == 1)
             try await second.close()
-            #expect(try await cluster.psql(database: database, "SELECT count(*) FROM schema_migrations") == "2")
+            #expect(try await cluster.psql(database: database, "SELECT count(*) FROM schema_migrations") == "3")
             #expect(
                 try await cluster.psql(
                     database: database,
                     "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"
-                ) == "audit_events,claims,idempotency_keys,record_sums,records,schema_migrations,sequences,store_notes"
+                ) == "audit_events,claims,idempotency_keys,record_sums,records,schema_migrations,sequences,store_notes,"
+                    + "webhook_attempts,webhook_deliveries,webhook_events,webhook_pauses"
             )
         }
     }
@@ -41,7 +42,7 @@ struct PostgresMigrationTests {
             }
             #expect(stores.count == 6)
             for store in stores { try await store.close() }
-            #expect(try await cluster.psql(database: database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            #expect(try await cluster.psql(database: database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3")
         }
     }
 }
