@@ -52,6 +52,15 @@ public struct WebhookEventDraft: Sendable, Equatable {
     /// `resource/id`: the key deliveries are ordered by (webhooks.md §5.4).
     public var recordKey: String { resource + "/" + recordID }
 
+    /// What ``render`` gets when the store need not read for it: nothing, when the draft names
+    /// no rows; the change's own read-back (`known`), when it names the same rows. `nil`: the
+    /// store reads ``readBack`` in the commit's transaction.
+    public func relatedWithoutReading(known: (ReadBack, RelatedRecords)?) -> RelatedRecords? {
+        if readBack.isEmpty { return .empty }
+        if let known, known.0.names(sameAs: readBack) { return known.1 }
+        return nil
+    }
+
     /// The body, rendered from what the commit wrote.
     public func body(stamp: WebhookEventStamp, related: RelatedRecords) throws -> [UInt8] {
         envelope(stamp, try render(related))

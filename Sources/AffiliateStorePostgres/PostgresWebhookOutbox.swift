@@ -20,10 +20,8 @@ enum PostgresWebhookOutbox {
         let now = Timestamp.now()
         for (draft, seq) in zip(drafts, numbers) {
             let related: RelatedRecords
-            if draft.readBack.isEmpty {
-                related = .empty
-            } else if let known, known.0.names(sameAs: draft.readBack) {
-                related = known.1
+            if let reused = draft.relatedWithoutReading(known: known) {
+                related = reused
             } else {
                 related = try await PostgresStore.readBack(draft.readBack, tenant: draft.tenant, on: connection, logger: logger)
             }

@@ -9,16 +9,10 @@ extension SQLiteBatchWriter {
     /// an event that needs the same rows renders from it instead of reading them again.
     mutating func queue(_ drafts: [WebhookEventDraft], now: Timestamp, known: (ReadBack, RelatedRecords)? = nil) throws {
         for draft in drafts {
-            let related: RelatedRecords
-            if draft.readBack.isEmpty {
-                related = .empty
-            } else if let known, known.0.names(sameAs: draft.readBack) {
-                related = known.1
-            } else {
-                related = try SQLiteRecordReader(db: db).related(
+            let related = try draft.relatedWithoutReading(known: known)
+                ?? SQLiteRecordReader(db: db).related(
                     tenant: draft.tenant, ids: draft.readBack.records, pages: [], totals: draft.readBack.totals
                 )
-            }
             // AUTOINCREMENT keeps numbers unused even after old events are purged; the number
             // is taken here because the body (firstpromoter-v1's `event.id`) carries it.
             let last = try Int64.fetchOne(

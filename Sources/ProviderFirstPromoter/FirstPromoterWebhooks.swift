@@ -29,27 +29,30 @@ enum FirstPromoterWebhooks {
 
     /// Stages `type` for a payout, rendered as `payouts/update` answers it.
     static func emit(_ type: String, payout: Payout, record: Record, previousStatus: String?, on tx: inout Transaction) {
-        let engine = tx.engine
-        tx.emit(
-            type, for: record, previousStatus: previousStatus, readBack: Renderer.readBack(promoterID: payout.promoterID),
-            render: { related in
-                var renderer = Renderer(engine: engine)
-                let (promoter, balances) = try renderer.promoter(id: payout.promoterID, readBack: related)
-                return renderer.payout(payout, promoter: promoter, balances: balances)
-            },
-            envelope: envelope(type, previousStatus: previousStatus)
-        )
+        emit(type, record: record, promoterID: payout.promoterID, previousStatus: previousStatus, on: &tx) { renderer, promoter, balances in
+            renderer.payout(payout, promoter: promoter, balances: balances)
+        }
     }
 
     /// Stages `type` for a reward, rendered as `rewards/update` answers it.
     static func emit(_ type: String, reward: Reward, record: Record, previousStatus: String?, on tx: inout Transaction) {
+        emit(type, record: record, promoterID: reward.promoterID, previousStatus: previousStatus, on: &tx) { renderer, promoter, balances in
+            renderer.reward(reward, promoter: promoter, balances: balances)
+        }
+    }
+
+    /// An object nesting promoter `promoterID` with its balances, read back after the commit.
+    private static func emit(
+        _ type: String, record: Record, promoterID: Int64, previousStatus: String?, on tx: inout Transaction,
+        object: @escaping @Sendable (inout Renderer, Promoter?, Balances) -> JSONValue
+    ) {
         let engine = tx.engine
         tx.emit(
-            type, for: record, previousStatus: previousStatus, readBack: Renderer.readBack(promoterID: reward.promoterID),
+            type, for: record, previousStatus: previousStatus, readBack: Renderer.readBack(promoterID: promoterID),
             render: { related in
                 var renderer = Renderer(engine: engine)
-                let (promoter, balances) = try renderer.promoter(id: reward.promoterID, readBack: related)
-                return renderer.reward(reward, promoter: promoter, balances: balances)
+                let (promoter, balances) = try renderer.promoter(id: promoterID, readBack: related)
+                return object(&renderer, promoter, balances)
             },
             envelope: envelope(type, previousStatus: previousStatus)
         )
