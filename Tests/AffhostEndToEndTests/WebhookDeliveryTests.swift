@@ -170,6 +170,32 @@ import Testing
         }
     }
 
+    /// A receiver that is down (connection refused) costs the write path nothing; once it is up,
+    /// everything queued arrives.
+    @Test(arguments: WebhookStore.all) func aReceiverDownThenUpGetsEverything(store: WebhookStore) async throws {
+        try await WebhookReceiver.run { receiver in
+            let down = "http://127.0.0.1:\(try AffhostProcess.freePort())/hooks"
+            let schedule = Webhooks.delivery(schedule: "[200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms, 200ms]")
+            try await Self.runFirstPromoter(receiver, on: store, endpoint: Webhooks.endpoint(url: down), delivery: schedule) { host in
+                let started = ContinuousClock.now
+                #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
+                #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
+                #expect(ContinuousClock.now - started < .seconds(2))
+                let retrying = try await host.waitForDelivery(state: "retrying")
+                #expect(retrying["response_code"] == .null)
+                #expect(retrying["last_error"]?.stringValue?.isEmpty == false)
+
+                // The receiver comes up where the endpoint points.
+                let yaml = schedule + FirstPromoter.config(acme: Webhooks.endpoint(url: receiver.url))
+                let storage = host.runtime.config.storage.url
+                try host.rewriteConfig(yaml.replacingOccurrences(of: "sqlite:$DIR/affhost.sqlite", with: storage))
+                #expect(try await host.adminClient().post("/reload").body["result"] == .string("applied"))
+                let received = try await receiver.wait(count: 2)
+                #expect(Set(received.map { $0.json["event"]?["type"] }) == [.string("payout_status_changed"), .string("reward_status_changed")])
+            }
+        }
+    }
+
     /// webhooks.md §6: the `affhost_webhook_*` series on the admin listener's `/metrics`.
     @Test(arguments: WebhookStore.all) func metricsCountEventsAttemptsAndDeliveries(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
