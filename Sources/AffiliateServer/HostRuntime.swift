@@ -49,7 +49,7 @@ public final class HostRuntime: Sendable {
         self.webhookQueue = queue
         let webhookMetrics = metrics.map(WebhookMetrics.init)
         self.webhookMetrics = webhookMetrics
-        if let webhookMetrics { queue?.webhookCommits.observe { webhookMetrics.countEvents($0) } }
+        if let webhookMetrics { queue?.webhookCommits.observe(webhookMetrics) }
         metrics?.serving(digest: snapshot.config.digest)
     }
 

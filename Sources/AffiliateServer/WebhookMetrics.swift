@@ -6,7 +6,7 @@ import Prometheus
 /// The `affhost_webhook_*` series of webhooks.md §6, over the host's registry. Labels come
 /// only from the configuration and the dialects' catalogues: tenant and endpoint ids, event
 /// types, fixed outcome words.
-final class WebhookMetrics: Sendable {
+final class WebhookMetrics: WebhookCommitObserver {
     private struct EndpointSeries: Hashable {
         let tenant: String
         let endpoint: String
@@ -80,8 +80,8 @@ final class WebhookMetrics: Sendable {
     }
 
     /// Events committed, by tenant and type (the stores report them through their doorbell).
-    func countEvents(_ drafts: [(tenant: String, type: String)]) {
-        for draft in drafts { events[EndpointSeries(tenant: draft.tenant, endpoint: "", word: draft.type)].increment() }
+    func committed(tenant: String, type: String) {
+        events[EndpointSeries(tenant: tenant, endpoint: "", word: type)].increment()
     }
 
     func record(delivery: LeasedDelivery, outcome: String, next: WebhookAttemptResult.Next, attempt: WebhookAttempt) {
