@@ -81,10 +81,13 @@ struct WebhookDeliveryWorker: Service {
                         if delivery.reclaimed { metrics?.leaseReclaims.increment() }
                         slots.start(delivery.endpoint)
                         group.addTask {
-                            await attempt(delivery, endpoint: endpoint, policy: policy, sender: sender)
-                            slots.finish(delivery.endpoint)
-                            // A slot is free: look again without waiting for the poll.
-                            signal.ring()
+                            await attempt(delivery, endpoint: endpoint, policy: policy, sender: sender) {
+                                // The slot limits requests to the receiver, so it is free once
+                                // the answer is in, not once the store has it (the lease keeps the
+                                // delivery from being sent again meanwhile): look again at once.
+                                slots.finish(delivery.endpoint)
+                                signal.ring()
+                            }
                         }
                     }
                     if leased.count < limit || limit == 0 {
@@ -101,9 +104,11 @@ struct WebhookDeliveryWorker: Service {
     /// One attempt, its result stored and counted. Never throws: a store failure here leaves
     /// the lease to expire, and the delivery is tried again.
     private func attempt(
-        _ delivery: LeasedDelivery, endpoint: WebhookEndpoint, policy: WebhookRetryPolicy, sender: WebhookSender
+        _ delivery: LeasedDelivery, endpoint: WebhookEndpoint, policy: WebhookRetryPolicy, sender: WebhookSender,
+        answered: () -> Void
     ) async {
         let (response, attempt) = await sender.send(delivery, to: endpoint)
+        answered()
         let (outcome, next) = policy.next(
             after: response, at: .now(), scheduledAttempts: delivery.scheduledAttempts, url: endpoint.url
         )

@@ -19,6 +19,8 @@ public final class SQLiteStore: Store {
     let checkpointer: SQLiteCheckpointer
     private let logger: Logger
     public let webhookCommits = WebhookCommitSignal()
+    /// Deliveries being sent (leases live in memory: see ``leaseDeliveries(owner:capacity:limit:lease:)``).
+    let webhookLeases = SQLiteWebhookLeases()
 
     private init(
         pool: DatabasePool, checkpointer: SQLiteCheckpointer, description: String, logger: Logger, instruments: StoreInstruments

@@ -1,87 +1,81 @@
 import AffiliateCore
 import Foundation
 import GRDB
+import Synchronization
 
-/// The delivery side of the outbox (webhooks.md §5-6). One server opens a SQLite file, so a
-/// lease is taken in the serialised write transaction and needs no row locks; leases still
-/// carry tokens so that a result is only stored by the attempt that holds the delivery.
+/// The delivery side of the outbox (webhooks.md §5-6). One server opens a SQLite file, so its
+/// leases are kept in memory with the same tokens and expiry PostgreSQL keeps in rows: a result
+/// is only stored by the attempt that holds the delivery, and the `lease_*` columns stay empty.
 extension SQLiteStore: WebhookQueue {
+    /// A read, not a write: one server opens a SQLite file and leases die with its process
+    /// (``releaseLeases(owner:)`` clears them at start), so leases live in memory
+    /// (``SQLiteWebhookLeases``) and taking one costs no turn on the writer and no log pages.
+    /// The held ids are read before the query's snapshot is taken and a finished delivery is only
+    /// let go once its result is committed, so a delivery is never leased twice.
     public func leaseDeliveries(
         owner: String, capacity: [WebhookEndpointKey: WebhookEndpointCapacity], limit: Int, lease: Duration
     ) async throws -> [LeasedDelivery] {
-        let open = capacity.filter { $0.value.slots > 0 }
-        guard limit > 0, !open.isEmpty else { return [] }
-        // Most looks find nothing due (the worker looks after every commit that queued something
-        // and every poll): a read answers those without a turn on the writer.
-        let anythingDue = try await read { reader in
-            let now = Timestamp.now().microseconds
-            return try Bool.fetchOne(
-                reader.db.cachedStatement(
-                    sql: """
-                        SELECT EXISTS (SELECT 1 FROM webhook_delivery WHERE state IN ('pending', 'retrying')
-                          AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1))
-                        """
-                ),
-                arguments: [now]
-            ) ?? false
-        }
-        guard anythingDue else { return [] }
-        return try await write { writer in
-            let db = writer.db
-            let now = Timestamp.now()
+        guard limit > 0 else { return [] }
+        let leases = webhookLeases
+        let held = leases.held()
+        let candidates = try await read(snapshot: true) { reader -> [LeasedDelivery] in
+            let db = reader.db
             let paused = try SQLiteWebhookRows.pauses(db)
-            var slots: [WebhookEndpointKey: Int] = [:]
-            for (key, endpoint) in open where paused[key] != endpoint.url { slots[key] = endpoint.slots }
-            guard !slots.isEmpty else { return [] }
-            let keys = String(decoding: try JSONEncoder().encode(slots.keys.map(SQLiteWebhookRows.text)), as: UTF8.self)
-            let rows = try Row.fetchAll(
+            let open = capacity.filter { $0.value.slots > 0 && paused[$0.key] != $0.value.url }
+            guard !open.isEmpty else { return [] }
+            let now = Timestamp.now().microseconds
+            let keys = try JSONEncoder().encode(open.keys.map(SQLiteWebhookRows.text))
+            return try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT d.id, d.tenant, d.endpoint_id, d.attempts, d.schedule_base, d.lease_until,
-                               e.public_id, e.type, e.body, e.at
+                        SELECT d.id, d.tenant, d.endpoint_id, d.attempts, d.schedule_base, e.public_id, e.type, e.body, e.at
                         FROM webhook_delivery d JOIN webhook_event e ON e.seq = d.event_seq
                         WHERE d.state IN ('pending', 'retrying') AND d.next_attempt_at <= ?1
-                          AND (d.lease_until IS NULL OR d.lease_until < ?1)
                           AND d.tenant || char(31) || d.endpoint_id IN (SELECT value FROM json_each(?2))
+                          AND d.id NOT IN (SELECT value FROM json_each(?3))
                           AND NOT EXISTS (
                             SELECT 1 FROM webhook_delivery p
                             WHERE p.tenant = d.tenant AND p.endpoint_id = d.endpoint_id AND p.record_key = d.record_key
                               AND p.event_seq < d.event_seq AND p.state IN ('pending', 'retrying'))
                         ORDER BY d.next_attempt_at, d.id
-                        LIMIT ?3
+                        LIMIT ?4
                         """
                 ),
-                arguments: [now.microseconds, keys, min(limit * 4, 2_000)]
-            )
-            let until = now.microseconds + lease.wholeMicroseconds
-            let take = try db.cachedStatement(
-                sql: "UPDATE webhook_delivery SET lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?"
-            )
-            var leased: [LeasedDelivery] = []
-            for row in rows where leased.count < limit {
-                let key = WebhookEndpointKey(tenant: row[1], endpoint: row[2])
-                guard let free = slots[key], free > 0 else { continue }
-                slots[key] = free - 1
-                let token = UUID().uuidString
-                let id: Int64 = row[0]
-                try take.execute(arguments: [owner, token, until, id])
+                arguments: [
+                    now, String(decoding: keys, as: UTF8.self), String(decoding: try JSONEncoder().encode(held), as: UTF8.self),
+                    min(limit * 4, 2_000),
+                ]
+            ).map { row in
                 let attempts: Int = row[3]
                 let base: Int = row[4]
-                let body: Data = row[8]
-                leased.append(
-                    LeasedDelivery(
-                        id: id, token: token, endpoint: key, eventID: row[6], eventType: row[7], body: [UInt8](body),
-                        attempts: attempts, scheduledAttempts: attempts - base,
-                        committedAt: Timestamp(microseconds: row[9]), reclaimed: (row[5] as Int64?) != nil
-                    )
+                let body: Data = row[7]
+                return LeasedDelivery(
+                    id: row[0], token: "", endpoint: WebhookEndpointKey(tenant: row[1], endpoint: row[2]), eventID: row[5],
+                    eventType: row[6], body: [UInt8](body), attempts: attempts, scheduledAttempts: attempts - base,
+                    committedAt: Timestamp(microseconds: row[8]), reclaimed: false
                 )
             }
-            return leased
         }
+        var slots = capacity.mapValues(\.slots)
+        var leased: [LeasedDelivery] = []
+        for var candidate in candidates where leased.count < limit {
+            guard let free = slots[candidate.endpoint], free > 0,
+                let (token, reclaimed) = leases.take(candidate.id, owner: owner, for: lease)
+            else { continue }
+            slots[candidate.endpoint] = free - 1
+            candidate.token = token
+            candidate.reclaimed = reclaimed
+            leased.append(candidate)
+        }
+        return leased
     }
 
     public func finish(_ delivery: LeasedDelivery, result: WebhookAttemptResult) async throws -> Bool {
-        try await write { writer in
+        let leases = webhookLeases
+        guard leases.holds(delivery.id, token: delivery.token) else { return false }
+        // Let go only once the result is committed (or failed to be): see leaseDeliveries.
+        defer { leases.release(delivery.id, token: delivery.token) }
+        return try await write { writer in
             let db = writer.db
             let attempt = result.attempt
             let state: WebhookDeliveryState
@@ -112,9 +106,9 @@ extension SQLiteStore: WebhookQueue {
                     UPDATE webhook_delivery SET state = ?, next_attempt_at = ?, delivered_at = ?, attempts = attempts + 1,
                       last_attempt_at = ?, response_code = ?, response_body = ?, last_error = ?,
                       lease_owner = NULL, lease_token = NULL, lease_until = NULL
-                    WHERE id = ? AND lease_token = ? AND state IN ('pending', 'retrying')
+                    WHERE id = ? AND state IN ('pending', 'retrying')
                     """
-            ).execute(arguments: [state.rawValue, next, deliveredAt] + outcome + [delivery.id, delivery.token])
+            ).execute(arguments: [state.rawValue, next, deliveredAt] + outcome + [delivery.id])
             if db.changesCount == 0 {
                 // Cancelled while in flight (its endpoint was removed): the result is still kept.
                 try db.cachedStatement(
@@ -122,9 +116,9 @@ extension SQLiteStore: WebhookQueue {
                         UPDATE webhook_delivery SET attempts = attempts + 1,
                           last_attempt_at = ?, response_code = ?, response_body = ?, last_error = ?,
                           lease_owner = NULL, lease_token = NULL, lease_until = NULL
-                        WHERE id = ? AND lease_token = ? AND state = 'cancelled'
+                        WHERE id = ? AND state = 'cancelled'
                         """
-                ).execute(arguments: outcome + [delivery.id, delivery.token])
+                ).execute(arguments: outcome + [delivery.id])
                 guard db.changesCount > 0 else { return false }
             }
             try db.cachedStatement(
@@ -141,6 +135,7 @@ extension SQLiteStore: WebhookQueue {
     }
 
     public func releaseLeases(owner: String?) async throws {
+        webhookLeases.release(owner: owner)
         try await write { writer in
             if let owner {
                 try writer.db.execute(
@@ -282,12 +277,14 @@ extension SQLiteStore: WebhookQueue {
             }
             return retried
         }
+        // An attempt in flight for one of them no longer holds it: its result is not stored.
+        webhookLeases.revoke(retried)
         if !retried.isEmpty { webhookCommits.ring() }
         return retried
     }
 
     public func replay(_ window: WebhookReplayWindow, existing: Set<WebhookEndpointKey>) async throws -> Int {
-        let count = try await write { writer in
+        let count: [Int64] = try await write { writer in
             let db = writer.db
             var events = "SELECT seq FROM webhook_event WHERE at >= ?"
             var arguments: StatementArguments = [window.since.microseconds]
@@ -308,16 +305,17 @@ extension SQLiteStore: WebhookQueue {
             let candidates = try Row.fetchAll(
                 db, sql: "SELECT id, tenant, endpoint_id FROM webhook_delivery WHERE \(condition)", arguments: arguments
             )
-            var count = 0
+            var restarted: [Int64] = []
             for row in candidates where existing.contains(WebhookEndpointKey(tenant: row[1], endpoint: row[2])) {
                 let id: Int64 = row[0]
                 try SQLiteWebhookRows.restart(db, where: "id = ?", arguments: [id])
-                count += 1
+                restarted.append(id)
             }
-            return count
+            return restarted
         }
-        if count > 0 { webhookCommits.ring() }
-        return count
+        webhookLeases.revoke(count)
+        if !count.isEmpty { webhookCommits.ring() }
+        return count.count
     }
 
     public func queueStatistics() async throws -> [WebhookQueueStatistic] {
@@ -409,5 +407,58 @@ extension Duration {
     var wholeMicroseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
+
+/// The deliveries this server is sending, by id, with their leases (see
+/// ``SQLiteStore/leaseDeliveries(owner:capacity:limit:lease:)``): the same tokens, owners and
+/// expiry as the database leases of PostgreSQL, kept in memory.
+final class SQLiteWebhookLeases: Sendable {
+    private struct Lease {
+        let token: String
+        let owner: String
+        let until: ContinuousClock.Instant
+    }
+
+    private let leases = Mutex<[Int64: Lease]>([:])
+
+    /// The ids whose lease runs now.
+    func held() -> [Int64] {
+        let now = ContinuousClock.now
+        return leases.withLock { $0.compactMap { $0.value.until > now ? $0.key : nil } }
+    }
+
+    /// A fresh lease of `id` for `owner`, unless one runs; `reclaimed`: it replaces an expired one.
+    func take(_ id: Int64, owner: String, for duration: Duration) -> (token: String, reclaimed: Bool)? {
+        let now = ContinuousClock.now
+        return leases.withLock { leases in
+            let previous = leases[id]
+            if let previous, previous.until > now { return nil }
+            let token = UUID().uuidString
+            leases[id] = Lease(token: token, owner: owner, until: now + duration)
+            return (token, previous != nil)
+        }
+    }
+
+    func holds(_ id: Int64, token: String) -> Bool { leases.withLock { $0[id]?.token == token } }
+
+    func release(_ id: Int64, token: String) {
+        leases.withLock { leases in
+            if leases[id]?.token == token { leases[id] = nil }
+        }
+    }
+
+    /// Operator retries: an attempt in flight loses its hold, and its result is dropped.
+    func revoke(_ ids: [Int64]) {
+        leases.withLock { leases in
+            for id in ids { leases[id] = nil }
+        }
+    }
+
+    /// `owner`'s leases, or all of them.
+    func release(owner: String?) {
+        leases.withLock { leases in
+            if let owner { leases = leases.filter { $0.value.owner != owner } } else { leases.removeAll() }
+        }
     }
 }

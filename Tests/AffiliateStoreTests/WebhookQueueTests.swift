@@ -16,8 +16,8 @@ struct WebhookQueueTests {
     @Test(arguments: StoreKind.all)
     func commitWritesOneEventAndADeliveryPerEndpoint(kind: StoreKind) async throws {
         try await withQueue(kind) { store, queue in
-            let observed = Locked<[String]>([])
-            queue.webhookCommits.observe { events in observed.withLock { $0 += events.map { "\($0.tenant)/\($0.type)" } } }
+            let observed = RecordingObserver()
+            queue.webhookCommits.observe(observed)
             var batch = StoreSample.inserting([StoreSample.record("1")])
             batch.webhookEvents = [WebhookSample.draft("1", endpoints: ["crm", "erp", "ops"])]
             let before = Timestamp.now()
@@ -53,7 +53,7 @@ struct WebhookQueueTests {
             #expect(seq > 0)
             for delivery in listed { #expect(try await queue.delivery(id: delivery.id)?.body == detail.body) }
 
-            #expect(observed.withLock { $0 } == ["acme/payout_created"])
+            #expect(observed.events == ["acme/payout_created"])
             let statistics = try await queue.queueStatistics()
             #expect(
                 Set(statistics)
@@ -92,14 +92,14 @@ struct WebhookQueueTests {
     @Test(arguments: StoreKind.all)
     func batchesWithoutDraftsQueueNothing(kind: StoreKind) async throws {
         try await withQueue(kind) { store, queue in
-            let observed = Locked(0)
-            queue.webhookCommits.observe { events in observed.withLock { $0 += events.count } }
+            let observed = RecordingObserver()
+            queue.webhookCommits.observe(observed)
             try await StoreSample.insert([StoreSample.record("1"), StoreSample.record("2")], into: store)
             _ = try await store.change(WebhookSample.statusChange("1", to: "completed", drafts: []))
             #expect(try await store.record(tenant: "acme", resource: "payouts", id: "1")?.status == "completed")
             #expect(try await queue.deliveries(matching: WebhookDeliveryFilter()).isEmpty)
             #expect(try await queue.queueStatistics().isEmpty)
-            #expect(observed.withLock { $0 } == 0)
+            #expect(observed.events.isEmpty)
         }
     }
 
@@ -666,4 +666,11 @@ enum WebhookSample {
             next: next
         )
     }
+}
+
+/// Every committed event the doorbell reports, as `tenant/type`.
+private final class RecordingObserver: WebhookCommitObserver {
+    private let seen = Locked<[String]>([])
+    var events: [String] { seen.withLock { $0 } }
+    func committed(tenant: String, type: String) { seen.withLock { $0.append("\(tenant)/\(type)") } }
 }
