@@ -12,6 +12,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v2", migrate: countTagsPerStatus)
         migrator.registerMigration("v3", migrate: keepAmountTotals)
         migrator.registerMigration("v4", migrate: keepWebhookOutbox)
+        migrator.registerMigration("v5", migrate: indexOnlyQueuedDeliveries)
         return migrator
     }()
 
@@ -236,6 +237,24 @@ enum SQLiteSchema {
                     at INTEGER NOT NULL,
                     PRIMARY KEY (tenant, endpoint_id)
                 ) WITHOUT ROWID;
+                """
+        )
+    }
+
+    /// v5: the two indexes the delivery worker reads hold only queued deliveries (`pending`,
+    /// `retrying`). A delivery enters them when its event commits and leaves them when it is
+    /// delivered, so they stay a few pages however long the log of finished deliveries grows,
+    /// and a group commit of many events writes those few pages instead of one page per record
+    /// scattered over an index of every delivery ever made.
+    private static func indexOnlyQueuedDeliveries(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                DROP INDEX webhook_delivery_due;
+                DROP INDEX webhook_delivery_order;
+                CREATE INDEX webhook_delivery_due ON webhook_delivery(next_attempt_at)
+                  WHERE state IN ('pending', 'retrying');
+                CREATE INDEX webhook_delivery_order ON webhook_delivery(tenant, endpoint_id, record_key, event_seq)
+                  WHERE state IN ('pending', 'retrying');
                 """
         )
     }

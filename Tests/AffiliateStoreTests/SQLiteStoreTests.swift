@@ -42,7 +42,7 @@ struct SQLiteStoreTests {
                     try String.fetchOne(db, sql: "PRAGMA journal_mode")
                 )
             }
-            #expect(migrations == ["v1", "v2", "v3", "v4"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
             #expect(
                 tables == [
                     "audit_event", "claim", "grdb_migrations", "idempotency_entry", "record", "record_sum", "record_tag",
@@ -63,7 +63,7 @@ struct SQLiteStoreTests {
             #expect(try await second.record(tenant: "acme", resource: "payouts", id: "1") == stored[0])
             try await second.close()
             let migrations = try await inspect(path) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-            #expect(migrations == ["v1", "v2", "v3", "v4"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
         }
     }
 
@@ -110,7 +110,7 @@ struct SQLiteStoreTests {
             ))
             try await store.close()
             let migrations = try await inspect(path) { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-            #expect(migrations == ["v1", "v2", "v3", "v4"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
         }
     }
 
