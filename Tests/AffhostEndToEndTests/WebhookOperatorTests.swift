@@ -12,12 +12,12 @@ import Testing
 
     static let files = Webhooks.files.merging(["acme.yaml": FirstPromoter.specFixtures]) { $1 }
 
-    @Test func everyVerbWorksAgainstARunningServer() async throws {
+    @Test(arguments: WebhookStore.all) func everyVerbWorksAgainstARunningServer(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let failing = Mutex(true)
             receiver.answer { _ in failing.withLock { $0 } ? .status(500) : .status(200) }
             let yaml = Self.yaml(endpoint: Webhooks.endpoint(url: receiver.url), schedule: "[100ms]")
-            try await TestHost.run(yaml: yaml, files: Self.files) { host in
+            try await store.withStorage { storage in try await TestHost.run(yaml: store.yaml(yaml, storage: storage), files: Self.files) { host in
                 let directory = host.directory
                 #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                 let failed = try await host.waitForDelivery(state: "failed")
@@ -79,27 +79,30 @@ import Testing
                 let badState = try AffhostProcess.run(["webhooks", "list", "--state", "lost", "--config", "affhost.yaml"], in: directory)
                 #expect(badState.status == 1)
                 #expect(badState.standardError.hasPrefix("state 'lost' is not one of: pending, retrying"))
-            }
+            } }
         }
         let down = try AffhostProcess.run(["webhooks", "list", "--admin", "unix:/nonexistent/admin.sock"], in: TestHost.repositoryRoot)
         #expect(down.status == 1)
         #expect(down.standardError.hasPrefix("cannot reach the admin API at unix:/nonexistent/admin.sock"))
     }
 
-    @Test func reloadMovesHoldsAndCancelsQueues() async throws {
+    @Test(arguments: WebhookStore.all) func reloadMovesHoldsAndCancelsQueues(store: WebhookStore) async throws {
         try await WebhookReceiver.run { first in
             try await WebhookReceiver.run { second in
                 first.answer { _ in .status(500) }
                 // Long enough that no retry falls between a change and the reload after it, even on
                 // a machine busy with the whole test run.
                 let schedule = "[3s, 3s, 3s, 3s]"
-                let yaml = Self.yaml(endpoint: Webhooks.endpoint(url: first.url), schedule: schedule)
-                try await TestHost.run(yaml: yaml, files: Self.files) { host in
+                try await store.withStorage { storage in
+                @Sendable func yaml(_ endpoint: String) -> String {
+                    store.yaml(Self.yaml(endpoint: endpoint, schedule: schedule), storage: storage)
+                }
+                try await TestHost.run(yaml: yaml(Webhooks.endpoint(url: first.url)), files: Self.files) { host in
                     #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                     _ = try await first.wait(count: 1)
 
                     // A new URL takes the queue: the next attempt goes there.
-                    try host.rewriteConfig(Self.yaml(endpoint: Webhooks.endpoint(url: second.url), schedule: schedule))
+                    try host.rewriteConfig(yaml(Webhooks.endpoint(url: second.url)))
                     #expect(try await host.adminClient().post("/reload").body["result"] == .string("applied"))
                     let moved = try await second.wait(count: 1)
                     #expect(moved[0].webhookID == first.hooks[0].webhookID)
@@ -110,7 +113,7 @@ import Testing
                     #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
                     _ = try await second.wait(count: 2)
                     let held = Webhooks.endpoint(url: second.url, enabled: false)
-                    try host.rewriteConfig(Self.yaml(endpoint: held, schedule: schedule))
+                    try host.rewriteConfig(yaml(held))
                     #expect(try await host.adminClient().post("/reload").body["result"] == .string("applied"))
                     #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=denied").status == 200)
                     try await Task.sleep(for: .milliseconds(3_500))
@@ -119,13 +122,14 @@ import Testing
                     #expect(all.body["deliveries"]?.arrayValue?.map { $0["state"] } == [.string("retrying"), .string("delivered")])
 
                     // Removal cancels what is queued.
-                    try host.rewriteConfig(Self.yaml(endpoint: "", schedule: schedule))
+                    try host.rewriteConfig(yaml(""))
                     #expect(try await host.adminClient().post("/reload").body["result"] == .string("applied"))
                     let after = try await host.adminClient().get("/webhooks/deliveries")
                     #expect(after.body["deliveries"]?.arrayValue?.map { $0["state"] } == [.string("cancelled"), .string("delivered")])
                     let retry = try await host.adminClient().post("/webhooks/deliveries/\(after.body["deliveries"]?.arrayValue?.first?["id"]?.integerValue ?? 0)/retry")
                     #expect(retry.status == 409)
                     #expect(retry.body == .object(["error": .string("endpoint acme/crm is no longer configured")]))
+                }
                 }
             }
         }
