@@ -23,7 +23,7 @@ enum Webhooks {
 
     /// One endpoint `crm`, signed with the current secret (and the previous one when `rotating`).
     static func endpoint(
-        url: String, events: String = "[\"*\"]", timeout: String = "2s", enabled: Bool = true, rotating: Bool = false
+        url: String, events: String = "[\"*\"]", timeout: String = "10s", enabled: Bool = true, rotating: Bool = false
     ) -> String {
         """
         webhooks:

@@ -48,14 +48,14 @@ import Testing
     }
 }
 
-@Suite struct WebhookCommitSignalTests {
+/// No wall-clock upper bounds here (a busy test machine can stall any task for seconds): a wait
+/// that a ring failed to end would run to its hour-long timeout and trip the time limit.
+@Suite(.timeLimit(.minutes(1))) struct WebhookCommitSignalTests {
     @Test func aRingBeforeTheWaitIsKeptAndRingsCoalesce() async {
         let signal = WebhookCommitSignal()
         signal.ring()
         signal.ring()
-        let started = ContinuousClock.now
-        await signal.wait(timeout: .seconds(30))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        await signal.wait(timeout: .seconds(3600))
         // Both rings were one: the next wait runs to its timeout.
         let second = ContinuousClock.now
         await signal.wait(timeout: .milliseconds(200))
@@ -64,11 +64,9 @@ import Testing
 
     @Test func aRingWakesAWaiter() async {
         let signal = WebhookCommitSignal()
-        let started = ContinuousClock.now
-        async let woken: Void = signal.wait(timeout: .seconds(30))
+        async let woken: Void = signal.wait(timeout: .seconds(3600))
         try? await Task.sleep(for: .milliseconds(50))
         signal.ring()
         await woken
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
