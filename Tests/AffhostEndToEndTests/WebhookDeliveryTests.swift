@@ -153,6 +153,9 @@ import Testing
             try await Self.runFirstPromoter(receiver, on: store) { host in
                 #expect(try await host.fpForm(.put, "/api/v1/payouts/update", "id=2709870&status=completed").status == 200)
                 _ = try await receiver.wait(count: 1)
+                // The 410 is stored (and the endpoint paused) before the next change commits.
+                let paused = try await host.waitForDelivery(state: "retrying")
+                #expect(paused["response_code"] == .int(410))
                 #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
                 try await Task.sleep(for: .milliseconds(800))
                 #expect(receiver.hooks.count == 1)
