@@ -101,6 +101,61 @@ import Testing
         }
     }
 
+    /// The events not covered above: firstpromoter-v1's `payout_created`; vantio-v1's
+    /// `referral.created`, `referral.status_changed` and `earning.created`, none for an
+    /// idempotent replay; and, with a rotating endpoint, two signatures each valid alone.
+    @Test(arguments: WebhookStore.all) func everyOtherEventAndRotatedSignatures(store: WebhookStore) async throws {
+        try await WebhookReceiver.run { receiver in
+            let acme = Webhooks.endpoint(url: receiver.url, events: "[payout_created]", rotating: true)
+            try await Self.runFirstPromoter(receiver, on: store, endpoint: acme) { host in
+                #expect(try await host.fpForm(.put, "/api/v1/rewards/update", "id=5101002&status=approved").status == 200)
+                let payout = try await host.fpForm(.post, "/api/v1/payouts/create", "promoter_id=8262622")
+                #expect(payout.status == 200)
+                let request = try await receiver.wait(count: 1)[0]
+                #expect(request.json["event"]?["type"] == .string("payout_created"))
+                #expect(request.json["event"]?["previous_status"] == .null)
+                #expect(request.json["data"]?.serialized == payout.body)
+                Webhooks.expectSigned(request, secrets: [Webhooks.current, Webhooks.previous])
+                let signatures = (request.headers["webhook-signature"] ?? "").split(separator: " ").map(String.init)
+                #expect(signatures.count == 2)
+            }
+        }
+        try await WebhookReceiver.run { receiver in
+            let campus = Webhooks.endpoint(url: receiver.url, events: "[\"*\"]")
+            let yaml = Webhooks.delivery() + Vantio.config(campus: campus)
+            let files = Webhooks.files.merging(["campus.yaml": Vantio.demoFixtures]) { $1 }
+            try await store.withStorage { storage in try await TestHost.run(yaml: store.yaml(yaml, storage: storage), files: files) { host in
+                let referral = try await host.vantio(.post, "/api/v1/referrals", json: #"""
+                    {"impression_id": "imp_456jkl", "first_name": "Lena", "last_name": "Fischer", "email": "lena@uni.example.org"}
+                    """#)
+                #expect(referral.status == 201)
+                let id = referral.object["id"]?.stringValue ?? ""
+                let verified = try await host.vantio(.put, "/api/v1/referrals/\(id)", json: #"{"status": "verified"}"#)
+                #expect(verified.status == 200)
+                let earning = try await host.vantio(
+                    .post, "/api/v1/earnings", json: #"{"referral_id": "\#(id)", "amount": 700, "idempotency_key": "k-1"}"#
+                )
+                #expect(earning.status == 201)
+                let replay = try await host.vantio(
+                    .post, "/api/v1/earnings", json: #"{"referral_id": "\#(id)", "amount": 700, "idempotency_key": "k-1"}"#
+                )
+                #expect(replay.body == earning.body)
+                let received = try await receiver.wait(count: 3)
+                #expect(received.map { $0.json["type"] } == [
+                    .string("referral.created"), .string("referral.status_changed"), .string("earning.created"),
+                ])
+                #expect(received.map { $0.json["previous_status"] } == [.null, .string("pending"), .null])
+                #expect(received[0].json["data"]?.serialized == referral.body)
+                #expect(received[1].json["data"]?.serialized == verified.body)
+                #expect(received[2].json["data"]?.serialized == earning.body)
+                let got = try await host.vantio(.get, "/api/v1/earnings/\(earning.object["id"]?.stringValue ?? "")")
+                #expect(received[2].json["data"]?.serialized == got.body)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.hooks.count == 3)
+            } }
+        }
+    }
+
     @Test(arguments: WebhookStore.all) func aReceiverThatFailsGetsRetriedOnTheScheduleWithTheSameID(store: WebhookStore) async throws {
         try await WebhookReceiver.run { receiver in
             let failures = FailFirst(2)
