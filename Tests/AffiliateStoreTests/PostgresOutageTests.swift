@@ -37,7 +37,7 @@ struct PostgresOutageTests {
         let store = try await PostgresStore.open(
             url: cluster.url(database: database), options: .init(operationTimeout: .seconds(2)), logger: StoreTestLogger.quiet
         )
-        try await StoreSample.insert([StoreSample.record("1")], into: store)
+        try await Self.insertWhileServing(StoreSample.record("1"), into: store)
         try await cluster.stopServer()
 
         let clock = ContinuousClock()
@@ -85,7 +85,7 @@ struct PostgresOutageTests {
         let store = try await PostgresStore.open(
             url: cluster.url(database: database), options: .init(operationTimeout: timeout), logger: StoreTestLogger.quiet
         )
-        try await StoreSample.insert([StoreSample.record("1")], into: store)
+        try await Self.insertWhileServing(StoreSample.record("1"), into: store)
 
         try await cluster.stopServer()
         let clock = ContinuousClock()
@@ -118,5 +118,23 @@ struct PostgresOutageTests {
         try await store.commit(StoreSample.inserting([StoreSample.record("2")]))
         #expect(try await store.record(tenant: "acme", resource: "payouts", id: "2")?.version == 1)
         try await store.close()
+    }
+
+    /// The record every test starts from, written while the server is up. On a machine busy with
+    /// the whole test run the first call can outlast the short timeout these tests give the store
+    /// (what they test is the outage, not that call), so it is repeated until it lands; a
+    /// conflict means an earlier try committed after its caller gave up.
+    private static func insertWhileServing(_ record: Record, into store: PostgresStore) async throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while true {
+            do {
+                try await StoreSample.insert([record], into: store)
+                return
+            } catch is StoreConflict {
+                return
+            } catch is StoreFailure where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 }
