@@ -15,6 +15,11 @@ public struct HostConfig: Sendable {
     public let tenants: [TenantConfig]
     public let tenantsByID: [String: TenantConfig]
     public let keys: KeyIndex
+    /// Every tenant's declared webhook endpoints, enabled or not, by (tenant, endpoint id):
+    /// derived once per loaded file, not on each pass of the delivery worker.
+    public let webhookEndpoints: [WebhookEndpointKey: WebhookEndpoint]
+    /// The enabled ones, which alone the worker leases deliveries for.
+    public let enabledWebhookEndpoints: [WebhookEndpointKey: WebhookEndpoint]
 
     public init(
         sourcePath: String, digest: String, server: ServerSettings, admin: AdminSettings,
@@ -30,7 +35,16 @@ public struct HostConfig: Sendable {
         self.tenants = tenants
         self.tenantsByID = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.keys = KeyIndex(tenants: tenants)
+        var endpoints: [WebhookEndpointKey: WebhookEndpoint] = [:]
+        for tenant in tenants {
+            for endpoint in tenant.webhooks { endpoints[WebhookEndpointKey(tenant: tenant.id, endpoint: endpoint.id)] = endpoint }
+        }
+        self.webhookEndpoints = endpoints
+        self.enabledWebhookEndpoints = endpoints.filter { $0.value.enabled }
     }
+
+    /// The declared endpoints' keys: what a reload keeps queues for (webhooks.md §5.6).
+    public var webhookEndpointKeys: Set<WebhookEndpointKey> { Set(webhookEndpoints.keys) }
 }
 
 public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {

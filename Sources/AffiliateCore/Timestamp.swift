@@ -40,6 +40,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
         Timestamp(microseconds: microseconds + seconds * 1_000_000)
     }
 
+    public func adding(_ duration: Duration) -> Timestamp {
+        Timestamp(microseconds: microseconds + duration.wholeMicroseconds)
+    }
+
     /// A fixed-width, lexically ordered text form (microseconds since 0001-01-01), used as a
     /// sort key so that the store can page by time with a plain index.
     public var sortableText: String {
@@ -156,5 +160,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
         guard i == b.count else { return nil }
         let seconds = dayNumber * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
         self.init(microseconds: seconds * 1_000_000 + micros)
+    }
+}
+
+extension Duration {
+    /// Whole microseconds, rounded down: the engine's time resolution.
+    public var wholeMicroseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

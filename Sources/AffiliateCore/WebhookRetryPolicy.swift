@@ -37,8 +37,7 @@ public struct WebhookRetryPolicy: Sendable {
         guard scheduledAttempts < schedule.count else { return .failed }
         var delay = schedule[scheduledAttempts] * Double.random(in: Self.jitter)
         if let atLeast { delay = max(delay, min(atLeast, Self.maximumRetryAfter)) }
-        let (seconds, attoseconds) = delay.components
-        return .retry(at: Timestamp(microseconds: now.microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+        return .retry(at: now.adding(delay))
     }
 }
 

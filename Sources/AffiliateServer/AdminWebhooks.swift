@@ -98,7 +98,7 @@ extension AdminAPI {
         guard let id = Int64(text) else { return Self.failure(.notFound, "no delivery \(text)") }
         return await queued { queue in
             guard let detail = try await queue.delivery(id: id) else { return Self.failure(.notFound, "no delivery \(id)") }
-            let existing = WebhookDeliveryWorker.allEndpoints(of: runtime.config)
+            let existing = runtime.config.webhookEndpointKeys
             guard existing.contains(detail.summary.endpoint) else {
                 return Self.failure(.conflict, "endpoint \(detail.summary.endpoint) is no longer configured")
             }
@@ -124,7 +124,7 @@ extension AdminAPI {
         } catch {
             return Self.failure(.badRequest, error.message)
         }
-        let existing = WebhookDeliveryWorker.allEndpoints(of: runtime.config)
+        let existing = runtime.config.webhookEndpointKeys
         return await queued { queue in
             let count = try await queue.replay(window, existing: existing)
             return Response.json(.ok, .object(["replayed": .int(Int64(count))]))
@@ -160,7 +160,7 @@ extension AdminAPI {
 
     private func resume(tenant: String, endpoint: String) async throws -> Response {
         let key = WebhookEndpointKey(tenant: tenant, endpoint: endpoint)
-        guard WebhookDeliveryWorker.allEndpoints(of: runtime.config).contains(key) else {
+        guard runtime.config.webhookEndpoints[key] != nil else {
             return Self.failure(.notFound, "no endpoint \(key) in the served configuration")
         }
         return await queued { queue in

@@ -148,7 +148,7 @@ extension HostRuntime {
     func applyWebhookChanges(_ config: HostConfig) async {
         guard let webhookQueue else { return }
         do {
-            let cancelled = try await webhookQueue.cancelDeliveries(keeping: WebhookDeliveryWorker.allEndpoints(of: config))
+            let cancelled = try await webhookQueue.cancelDeliveries(keeping: config.webhookEndpointKeys)
             if cancelled > 0 { logger.info("webhook deliveries cancelled", metadata: ["count": "\(cancelled)"]) }
         } catch {
             logger.warning("webhook deliveries of removed endpoints not cancelled", metadata: ["error": "\(error)"])

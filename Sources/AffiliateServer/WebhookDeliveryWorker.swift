@@ -54,7 +54,7 @@ struct WebhookDeliveryWorker: Service {
                 while !stopping.withLock({ $0 }) {
                     let config = snapshots.snapshot.config
                     let settings = config.webhookDelivery
-                    let endpoints = Self.endpoints(of: config)
+                    let endpoints = config.enabledWebhookEndpoints
                     if ContinuousClock.now - lastHousekeeping >= Self.housekeepingInterval {
                         lastHousekeeping = ContinuousClock.now
                         await housekeeping(retention: settings.retention)
@@ -133,7 +133,7 @@ struct WebhookDeliveryWorker: Service {
     /// Deletes deliveries past retention and refreshes the queue gauges.
     private func housekeeping(retention: Duration) async {
         do {
-            let cutoff = Timestamp(microseconds: Timestamp.now().microseconds - WebhookSender.nanoseconds(retention) / 1_000)
+            let cutoff = Timestamp(microseconds: Timestamp.now().microseconds - retention.wholeMicroseconds)
             try await queue.purgeFinishedDeliveries(before: cutoff)
         } catch {
             logger.warning("webhook housekeeping failed", metadata: ["error": "\(error)"])
@@ -153,28 +153,8 @@ struct WebhookDeliveryWorker: Service {
     /// Cancels the queues of endpoints the served configuration no longer has.
     func cancelRemovedEndpoints() async throws {
         let config = snapshots.snapshot.config
-        let cancelled = try await queue.cancelDeliveries(keeping: Self.allEndpoints(of: config))
+        let cancelled = try await queue.cancelDeliveries(keeping: config.webhookEndpointKeys)
         if cancelled > 0 { logger.info("webhook deliveries cancelled", metadata: ["count": "\(cancelled)"]) }
-    }
-
-    /// Every declared endpoint, enabled or not: a held endpoint keeps its queue.
-    static func allEndpoints(of config: HostConfig) -> Set<WebhookEndpointKey> {
-        var keys: Set<WebhookEndpointKey> = []
-        for tenant in config.tenants {
-            for endpoint in tenant.webhooks { keys.insert(WebhookEndpointKey(tenant: tenant.id, endpoint: endpoint.id)) }
-        }
-        return keys
-    }
-
-    /// The enabled endpoints, which alone are leased for.
-    static func endpoints(of config: HostConfig) -> [WebhookEndpointKey: WebhookEndpoint] {
-        var found: [WebhookEndpointKey: WebhookEndpoint] = [:]
-        for tenant in config.tenants {
-            for endpoint in tenant.webhooks where endpoint.enabled {
-                found[WebhookEndpointKey(tenant: tenant.id, endpoint: endpoint.id)] = endpoint
-            }
-        }
-        return found
     }
 
     /// `lease_owner`: host, process and a random part, so two runs never share one.

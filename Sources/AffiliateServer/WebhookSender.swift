@@ -45,7 +45,7 @@ struct WebhookSender: Sendable {
         do {
             let prepared = request
             let answer = try await Self.within(timeout) { [client] in
-                let response = try await client.execute(prepared, timeout: TimeAmount.nanoseconds(Self.nanoseconds(timeout)))
+                let response = try await client.execute(prepared, timeout: TimeAmount.microseconds(timeout.wholeMicroseconds))
                 var kept: [UInt8] = []
                 for try await chunk in response.body {
                     kept.append(contentsOf: chunk.readableBytesView.prefix(Self.maximumResponseBytes - kept.count))
@@ -69,7 +69,7 @@ struct WebhookSender: Sendable {
         }
         let elapsed = ContinuousClock.now - clock
         let attempt = WebhookAttempt(
-            at: started, durationMicroseconds: Int64(Self.nanoseconds(elapsed) / 1_000), responseCode: code, error: failure,
+            at: started, durationMicroseconds: elapsed.wholeMicroseconds, responseCode: code, error: failure,
             responseBody: text
         )
         return (response, attempt)
@@ -85,11 +85,6 @@ struct WebhookSender: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
         return .seconds(max(0, Int(date.timeIntervalSinceNow.rounded(.up))))
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Runs `body`, throwing ``WebhookTimeout`` if it has not finished within `limit` (which

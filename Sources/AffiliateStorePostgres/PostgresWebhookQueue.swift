@@ -30,7 +30,7 @@ extension PostgresStore: WebhookQueue {
         let owner = PostgresWebhookRows.storable(owner)
         // Fresh for this call; with the delivery's id, unique to one lease of one delivery.
         let token = UUID().uuidString
-        let until = PostgresWebhookRows.microseconds(of: lease)
+        let until = lease.wholeMicroseconds
         // More rows are locked than leased, as SQLite reads more than it leases: some fall to
         // the per-endpoint slots.
         let scan = Int64(min(limit * 4, 2_000))
@@ -497,11 +497,5 @@ enum PostgresWebhookRows {
     /// again forever. It becomes U+FFFD, as undecodable bytes already do.
     static func storable(_ text: String) -> String {
         text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
-    }
-
-    /// Whole microseconds, rounded down.
-    static func microseconds(of duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

@@ -402,14 +402,6 @@ enum SQLiteWebhookRows {
     }
 }
 
-extension Duration {
-    /// Whole microseconds, rounded down.
-    var wholeMicroseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}
-
 /// The deliveries this server is sending, by id, with their leases (see
 /// ``SQLiteStore/leaseDeliveries(owner:capacity:limit:lease:)``): the same tokens, owners and
 /// expiry as the database leases of PostgreSQL, kept in memory.
